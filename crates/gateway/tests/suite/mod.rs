@@ -1,0 +1,3 @@
+pub mod client;
+mod handshake;
+mod methods;
