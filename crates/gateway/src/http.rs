@@ -27,7 +27,9 @@ pub fn router(state: SharedState) -> Router {
     let root = if base.is_empty() { "/".to_string() } else { format!("{base}/") };
     app = app.route(&root, get(root_or_upgrade));
     if !base.is_empty() {
-        app = app.route(&base, get(root_or_upgrade));
+        // The UI's relative asset links need the trailing slash.
+        let to = root.clone();
+        app = app.route(&base, get(move || async move { axum::response::Redirect::permanent(&to) }));
     }
     app.fallback(fallback).with_state(state)
 }
@@ -83,7 +85,7 @@ fn serve_ui(state: &SharedState, path: &str) -> Response {
             .header("x-content-type-options", "nosniff")
             .header(
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+                "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
             )
             .body(Body::from(bytes))
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
@@ -96,7 +98,10 @@ fn serve_ui(state: &SharedState, path: &str) -> Response {
 async fn fallback(State(state): State<SharedState>, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let base = state.settings.base_path.as_str();
-    if req.method() == axum::http::Method::GET && path.starts_with(base) && crate::ui::is_ui_path(&path[base.len()..]) {
+    if req.method() == axum::http::Method::GET
+        && path.starts_with(base)
+        && crate::ui::is_ui_path(&path[base.len()..])
+    {
         return serve_ui(&state, &path);
     }
     let bearer = req

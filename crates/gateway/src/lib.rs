@@ -13,6 +13,7 @@ pub mod server;
 pub mod services;
 pub mod state;
 pub mod ui;
+pub mod ui_assets;
 pub mod ws;
 
 pub use auth::{AuthConfig, Secret};

@@ -1,0 +1,318 @@
+//! The `openclaw` command line, as clap types. Flags and names follow OpenClaw's CLI so
+//! scripts and docs written for it keep working; doc comments become `--help`.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "openclaw", version, about = "OpenClaw gateway and CLI (Rust edition)", propagate_version = true)]
+pub struct Cli {
+    /// Use a named profile (state in ~/.openclaw-<name>).
+    #[arg(long, global = true, env = "OPENCLAW_PROFILE")]
+    pub profile: Option<String>,
+    /// Disable colored output.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (default) or talk to a running one.
+    Gateway(GatewayCmd),
+    /// Set up ~/.openclaw: config, workspace, auth.
+    Onboard(OnboardArgs),
+    /// Show the gateway's health snapshot.
+    Health(HealthArgs),
+    /// Show a status summary of the gateway and its sessions.
+    Status(StatusArgs),
+    /// Read and change openclaw.json.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Check the installation: config, state dir, port, Docker.
+    Doctor(DoctorArgs),
+    /// Print the Control UI URL (with the token in the fragment) and open a browser.
+    Dashboard(DashboardArgs),
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+    /// Exit 0 when the local gateway answers /healthz (used by container health checks).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClientArgs {
+    /// Gateway WebSocket URL (requires --token or --password: config credentials are not reused).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Gateway token.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Gateway password.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Local gateway port (loopback target).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct GatewayCmd {
+    #[command(subcommand)]
+    pub action: Option<GatewayAction>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayAction {
+    /// Run the gateway in the foreground (the default).
+    Run(RunArgs),
+    /// Check that a gateway answers and show what it reports.
+    Status(ClientArgs),
+    /// Call `health` on the gateway.
+    Health(ClientArgs),
+    /// Call any gateway method.
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Port for HTTP and WebSocket (default 18789).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Bind mode: loopback, lan, auto, custom (tailnet is accepted and treated as loopback).
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Auth mode: token, password, none.
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Shared token (overrides config and OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Shared password.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Start even when gateway.mode is not "local" (does not write config).
+    #[arg(long)]
+    pub allow_unconfigured: bool,
+    /// Stop whatever process is listening on the port first.
+    #[arg(long)]
+    pub force: bool,
+    /// Development profile: create a dev config, token and workspace when missing.
+    #[arg(long)]
+    pub dev: bool,
+    /// Verbose logging.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Method name, e.g. `health` or `config.get`.
+    pub method: String,
+    /// Params as JSON.
+    #[arg(long, default_value = "{}")]
+    pub params: String,
+    /// Wait for the final response of a two-stage method (`agent`).
+    #[arg(long)]
+    pub expect_final: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// More detail.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Include everything.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print a value (secrets redacted). Exit 1 when the path is absent.
+    Get {
+        path: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a value (parsed as JSON5 when possible, else a string).
+    Set {
+        path: Option<String>,
+        value: Option<String>,
+        /// Require the value to be valid JSON.
+        #[arg(long, alias = "json")]
+        strict_json: bool,
+        /// Apply several changes at once: '[{"path":..,"value":..}]'.
+        #[arg(long)]
+        batch_json: Option<String>,
+        /// Validate and show the result without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove a value. Exit 1 when the path is absent.
+    Unset {
+        path: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the config file path.
+    File,
+    /// Validate the config file.
+    Validate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the config JSON Schema.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Apply safe fixes (create missing dirs, tighten permissions).
+    #[arg(long, alias = "repair")]
+    pub fix: bool,
+    /// Generate a gateway token and store it in gateway.auth.token.
+    #[arg(long)]
+    pub generate_gateway_token: bool,
+    #[arg(long)]
+    pub non_interactive: bool,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Print the URL only; do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    #[arg(long, env = "OPENCLAW_GATEWAY_PORT", default_value_t = 18789)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OnboardArgs {
+    /// Answer nothing interactively (requires --accept-risk).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Acknowledge that the agent can run commands on this machine.
+    #[arg(long)]
+    pub accept_risk: bool,
+    /// local or remote.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// quickstart, manual, advanced (accepted for compatibility).
+    #[arg(long)]
+    pub flow: Option<String>,
+    /// skip, openai-api-key, anthropic-api-key, ollama, custom-api-key.
+    #[arg(long)]
+    pub auth_choice: Option<String>,
+    #[arg(long)]
+    pub openai_api_key: Option<String>,
+    #[arg(long)]
+    pub anthropic_api_key: Option<String>,
+    #[arg(long)]
+    pub custom_base_url: Option<String>,
+    #[arg(long)]
+    pub custom_model_id: Option<String>,
+    #[arg(long)]
+    pub custom_api_key: Option<String>,
+    /// openai or anthropic.
+    #[arg(long)]
+    pub custom_compatibility: Option<String>,
+    /// Base URL for Ollama (default http://127.0.0.1:11434).
+    #[arg(long)]
+    pub ollama_base_url: Option<String>,
+    /// Model for Ollama (default llama3.2).
+    #[arg(long)]
+    pub ollama_model: Option<String>,
+    /// plaintext or ref.
+    #[arg(long)]
+    pub secret_input_mode: Option<String>,
+    /// token or password.
+    #[arg(long)]
+    pub gateway_auth: Option<String>,
+    #[arg(long, conflicts_with = "gateway_token_ref_env")]
+    pub gateway_token: Option<String>,
+    /// Store the token as a reference to this environment variable.
+    #[arg(long)]
+    pub gateway_token_ref_env: Option<String>,
+    #[arg(long)]
+    pub gateway_password: Option<String>,
+    #[arg(long)]
+    pub gateway_port: Option<u16>,
+    /// loopback, lan, auto, custom.
+    #[arg(long)]
+    pub gateway_bind: Option<String>,
+    /// off, serve, funnel.
+    #[arg(long)]
+    pub tailscale: Option<String>,
+    #[arg(long)]
+    pub remote_url: Option<String>,
+    #[arg(long)]
+    pub remote_token: Option<String>,
+    #[arg(long)]
+    pub remote_password: Option<String>,
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Start over: replace the existing config (sessions and workspace are kept).
+    #[arg(long)]
+    pub reset: bool,
+    #[arg(long)]
+    pub install_daemon: bool,
+    #[arg(long)]
+    pub no_install_daemon: bool,
+    #[arg(long)]
+    pub skip_daemon: bool,
+    #[arg(long)]
+    pub skip_health: bool,
+    #[arg(long)]
+    pub skip_channels: bool,
+    #[arg(long)]
+    pub skip_skills: bool,
+    #[arg(long)]
+    pub skip_search: bool,
+    #[arg(long)]
+    pub skip_ui: bool,
+    #[arg(long)]
+    pub skip_hooks: bool,
+    #[arg(long)]
+    pub skip_bootstrap: bool,
+    #[arg(long)]
+    pub suppress_gateway_token_output: bool,
+    #[arg(long)]
+    pub json: bool,
+}

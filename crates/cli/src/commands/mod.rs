@@ -1,0 +1,7 @@
+pub mod config;
+pub mod doctor;
+pub mod force;
+pub mod gateway;
+pub mod misc;
+pub mod onboard;
+pub mod rpc;
