@@ -6,6 +6,7 @@
 //! events flow back through `events.rs` to every connection that may see them.
 
 pub mod auth;
+pub mod config_service;
 pub mod events;
 pub mod http;
 pub mod methods;

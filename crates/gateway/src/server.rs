@@ -47,12 +47,14 @@ pub async fn start(settings: ServerSettings, services: Services) -> Result<Runni
     let shutdown = state.shutdown.clone();
     let tick_state = state.clone();
     let task = tokio::spawn(async move {
-        let health = tokio::spawn(health_loop(tick_state));
+        let health = tokio::spawn(health_loop(tick_state.clone()));
+        let watcher = tokio::spawn(crate::config_service::watch(tick_state));
         let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
             .map_err(GatewayError::Serve);
         health.abort();
+        watcher.abort();
         result
     });
     tracing::info!("listening on ws://{local}");

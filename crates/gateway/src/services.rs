@@ -2,10 +2,16 @@
 //! sandbox). Each is optional so a test server can start with only what it exercises; a
 //! method whose service is absent answers `UNAVAILABLE` rather than dropping the socket.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
+use crate::config_service::ConfigService;
+
 #[derive(Default)]
-pub struct Services {}
+pub struct Services {
+    pub config: Option<Arc<ConfigService>>,
+}
 
 impl Services {
     /// `{path, count, recent[]}` for one agent's session store.
@@ -14,10 +20,23 @@ impl Services {
     }
 
     pub fn agent_ids(&self, default_agent: &str) -> Vec<String> {
-        vec![default_agent.to_string()]
+        match &self.config {
+            Some(cfg) => {
+                let snap = cfg.snapshot();
+                openclaw_config::resolve::AgentSettings::resolve(&snap.config, &cfg.paths)
+                    .agents
+                    .into_iter()
+                    .map(|a| a.id)
+                    .collect()
+            }
+            None => vec![default_agent.to_string()],
+        }
     }
 
     pub fn model_defaults(&self) -> Value {
-        json!({"model": null, "contextTokens": null})
+        let primary = self.config.as_ref().and_then(|c| {
+            c.snapshot().value.pointer("/agents/defaults/model/primary").and_then(Value::as_str).map(str::to_string)
+        });
+        json!({"model": primary, "contextTokens": null})
     }
 }

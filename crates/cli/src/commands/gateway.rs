@@ -103,7 +103,14 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
     if args.force {
         crate::commands::force::free_port(gs.port).await;
     }
-    let gw = openclaw_gateway::start(settings, openclaw_gateway::Services::default())
+    let services = openclaw_gateway::Services {
+        config: Some(std::sync::Arc::new(openclaw_gateway::config_service::ConfigService::new(
+            ctx.paths.clone(),
+            ctx.env.clone(),
+            loaded.clone(),
+        ))),
+    };
+    let gw = openclaw_gateway::start(settings, services)
         .await
         .map_err(|e| CliError::msg(e.to_string()))?;
     let addr = gw.local_addr();

@@ -1,6 +1,7 @@
 //! Method dispatch: one `match` from method name to handler, the scope each method needs,
 //! and the single place where a handler's `MethodError` becomes a wire `ErrorShape`.
 
+pub mod config;
 pub mod system;
 
 use std::net::IpAddr;
@@ -21,6 +22,13 @@ pub const METHODS: &[&str] = &[
     "system-presence",
     "logs.tail",
     "channels.status",
+    "config.get",
+    "config.set",
+    "config.apply",
+    "config.patch",
+    "config.schema",
+    "models.list",
+    "agents.list",
 ];
 
 /// Events advertised in `hello-ok.features.events`.
@@ -140,6 +148,12 @@ pub async fn dispatch(ctx: &CallCtx, method: &str, params: Value) -> ResponseFra
         "system-presence" => system::presence(ctx, params).await,
         "logs.tail" => system::logs_tail(ctx, params).await,
         "channels.status" => system::channels_status(ctx, params).await,
+        "config.get" => config::get(ctx, params).await,
+        "config.set" | "config.apply" => config::set(ctx, params).await,
+        "config.patch" => config::patch(ctx, params).await,
+        "config.schema" => config::schema(ctx, params).await,
+        "models.list" => config::models_list(ctx, params).await,
+        "agents.list" => config::agents_list(ctx, params).await,
         _ => Err(MethodError::Unavailable(format!(
             "method {method} is not available on this gateway yet"
         ))),
