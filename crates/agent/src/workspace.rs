@@ -20,14 +20,20 @@ pub const BOOTSTRAP_FILES: &[(&str, &str)] = &[
 /// bootstrap files at all), so deleting it after the first run sticks.
 pub fn ensure_workspace(dir: &Path) -> io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
-    let fresh = !BOOTSTRAP_FILES.iter().any(|(name, _)| dir.join(name).exists());
+    let fresh = !BOOTSTRAP_FILES
+        .iter()
+        .any(|(name, _)| dir.join(name).exists());
     let mut created = Vec::new();
     for (name, body) in BOOTSTRAP_FILES {
         if *name == "BOOTSTRAP.md" && !fresh {
             continue;
         }
         let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut f) => {
                 io::Write::write_all(&mut f, body.as_bytes())?;
                 created.push((*name).to_string());
@@ -54,6 +60,9 @@ mod tests {
         let created = ensure_workspace(&ws).unwrap();
         assert!(created.is_empty(), "{created:?}");
         assert_eq!(std::fs::read_to_string(ws.join("SOUL.md")).unwrap(), "mine");
-        assert!(!ws.join("BOOTSTRAP.md").exists(), "BOOTSTRAP.md must not come back");
+        assert!(
+            !ws.join("BOOTSTRAP.md").exists(),
+            "BOOTSTRAP.md must not come back"
+        );
     }
 }

@@ -4,7 +4,12 @@
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "openclaw", version, about = "OpenClaw gateway and CLI (Rust edition)", propagate_version = true)]
+#[command(
+    name = "openclaw",
+    version,
+    about = "OpenClaw gateway and CLI (Rust edition)",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Use a named profile (state in ~/.openclaw-<name>).
     #[arg(long, global = true, env = "OPENCLAW_PROFILE")]
@@ -16,6 +21,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process; variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway (default) or talk to a running one.

@@ -12,11 +12,14 @@ use openclaw_protocol::{ConnectAuth, ErrorShape, Frame, PROTOCOL_MAX, PROTOCOL_M
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("cannot reach the gateway at {url}: {reason} (is it running? start it with `openclaw gateway`)")]
+    #[error(
+        "cannot reach the gateway at {url}: {reason} (is it running? start it with `openclaw gateway`)"
+    )]
     Unreachable { url: String, reason: String },
     #[error("gateway closed the connection ({code}): {reason}")]
     Closed { code: u16, reason: String },
@@ -59,8 +62,12 @@ pub struct GatewayClient {
 impl GatewayClient {
     pub async fn connect(opts: ConnectOptions) -> Result<Self, ClientError> {
         let url = opts.url.clone();
-        let unreachable = |reason: String| ClientError::Unreachable { url: url.clone(), reason };
-        let connecting = tokio_tungstenite::connect_async_with_config(opts.url.as_str(), None, true);
+        let unreachable = |reason: String| ClientError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let connecting =
+            tokio_tungstenite::connect_async_with_config(opts.url.as_str(), None, true);
         let (mut ws, _) = tokio::time::timeout(opts.timeout, connecting)
             .await
             .map_err(|_| unreachable(format!("no answer within {:?}", opts.timeout)))?
@@ -70,9 +77,16 @@ impl GatewayClient {
         let (nonce, ts) = match &challenge {
             Frame::Event(e) if e.event == "connect.challenge" => {
                 let p = e.payload.clone().unwrap_or_default();
-                (p["nonce"].as_str().unwrap_or_default().to_string(), p["ts"].as_u64().unwrap_or(0))
+                (
+                    p["nonce"].as_str().unwrap_or_default().to_string(),
+                    p["ts"].as_u64().unwrap_or(0),
+                )
             }
-            other => return Err(ClientError::Protocol(format!("expected connect.challenge, got {other:?}"))),
+            other => {
+                return Err(ClientError::Protocol(format!(
+                    "expected connect.challenge, got {other:?}"
+                )));
+            }
         };
         let instance_id = uuid::Uuid::new_v4().to_string();
         let params = json!({
@@ -90,7 +104,13 @@ impl GatewayClient {
         ws.send(Message::Text(req.to_string().into()))
             .await
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let mut client = Self { ws, next_id: 1, timeout: opts.timeout, hello: Value::Null, pending_events: VecDeque::new() };
+        let mut client = Self {
+            ws,
+            next_id: 1,
+            timeout: opts.timeout,
+            hello: Value::Null,
+            pending_events: VecDeque::new(),
+        };
         let res = client.wait_response("connect").await?;
         client.hello = res;
         Ok(client)
@@ -116,7 +136,10 @@ impl GatewayClient {
             match frame {
                 Frame::Res(r) if r.id == id => {
                     if !r.ok {
-                        return Err(ClientError::rpc(r.error.unwrap_or_else(|| ErrorShape::new("UNKNOWN", "request failed"))));
+                        return Err(ClientError::rpc(
+                            r.error
+                                .unwrap_or_else(|| ErrorShape::new("UNKNOWN", "request failed")),
+                        ));
                     }
                     let payload = r.payload.unwrap_or(Value::Null);
                     if payload["status"] == "accepted" {
@@ -126,18 +149,6 @@ impl GatewayClient {
                 }
                 Frame::Event(e) => on_event(&json!(e)),
                 _ => {}
-            }
-        }
-    }
-
-    /// Wait for the next event (buffered ones first).
-    pub async fn next_event(&mut self) -> Result<Value, ClientError> {
-        if let Some(e) = self.pending_events.pop_front() {
-            return Ok(e);
-        }
-        loop {
-            if let Frame::Event(e) = read_frame(&mut self.ws, self.timeout).await? {
-                return Ok(json!(e));
             }
         }
     }
@@ -160,13 +171,13 @@ impl GatewayClient {
                     return if r.ok {
                         Ok(r.payload.unwrap_or(Value::Null))
                     } else {
-                        Err(ClientError::rpc(r.error.unwrap_or_else(|| ErrorShape::new("UNKNOWN", "request failed"))))
+                        Err(ClientError::rpc(r.error.unwrap_or_else(|| {
+                            ErrorShape::new("UNKNOWN", "request failed")
+                        })))
                     };
                 }
-                Frame::Event(e) => {
-                    if self.pending_events.len() < 1024 {
-                        self.pending_events.push_back(json!(e));
-                    }
+                Frame::Event(e) if self.pending_events.len() < 1024 => {
+                    self.pending_events.push_back(json!(e));
                 }
                 _ => {}
             }
@@ -180,15 +191,30 @@ impl GatewayClient {
 
 async fn read_frame(ws: &mut Ws, timeout: Duration) -> Result<Frame, ClientError> {
     loop {
-        let msg = tokio::time::timeout(timeout, ws.next()).await.map_err(|_| ClientError::Timeout(timeout))?;
+        let msg = tokio::time::timeout(timeout, ws.next())
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))?;
         match msg {
-            None => return Err(ClientError::Closed { code: 1006, reason: "connection ended".into() }),
-            Some(Err(e)) => return Err(ClientError::Closed { code: 1006, reason: e.to_string() }),
+            None => {
+                return Err(ClientError::Closed {
+                    code: 1006,
+                    reason: "connection ended".into(),
+                });
+            }
+            Some(Err(e)) => {
+                return Err(ClientError::Closed {
+                    code: 1006,
+                    reason: e.to_string(),
+                });
+            }
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).map_err(|e| ClientError::Protocol(e.to_string()));
+                return serde_json::from_str(t.as_str())
+                    .map_err(|e| ClientError::Protocol(e.to_string()));
             }
             Some(Ok(Message::Close(c))) => {
-                let (code, reason) = c.map(|c| (u16::from(c.code), c.reason.to_string())).unwrap_or((1005, String::new()));
+                let (code, reason) = c
+                    .map(|c| (u16::from(c.code), c.reason.to_string()))
+                    .unwrap_or((1005, String::new()));
                 return Err(ClientError::Closed { code, reason });
             }
             Some(Ok(_)) => continue,

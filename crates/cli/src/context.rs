@@ -50,17 +50,25 @@ impl Ctx {
     pub fn secret_value(&self, v: &Value) -> Option<String> {
         match v {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Object(o) if o.get("source").and_then(Value::as_str) == Some("env") => {
-                o.get("id").and_then(Value::as_str).and_then(|id| self.env_var(id))
-            }
+            Value::Object(o) if o.get("source").and_then(Value::as_str) == Some("env") => o
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| self.env_var(id)),
             _ => None,
         }
     }
 
     pub fn gateway_port(&self, cfg: &Value, flag: Option<u16>) -> u16 {
-        flag.or_else(|| self.env_var("OPENCLAW_GATEWAY_PORT").and_then(|p| p.parse().ok()))
-            .or_else(|| cfg.pointer("/gateway/port").and_then(Value::as_u64).map(|p| p as u16))
-            .unwrap_or(18789)
+        flag.or_else(|| {
+            self.env_var("OPENCLAW_GATEWAY_PORT")
+                .and_then(|p| p.parse().ok())
+        })
+        .or_else(|| {
+            cfg.pointer("/gateway/port")
+                .and_then(Value::as_u64)
+                .map(|p| p as u16)
+        })
+        .unwrap_or(18789)
     }
 
     /// Where and how the CLI connects, with OpenClaw's precedence:
@@ -77,14 +85,23 @@ impl Ctx {
             (url.clone(), explicit)
         } else if let Some(url) = self.env_var("OPENCLAW_GATEWAY_URL") {
             let auth = ConnectAuth {
-                token: args.token.clone().or_else(|| self.env_var("OPENCLAW_GATEWAY_TOKEN")),
-                password: args.password.clone().or_else(|| self.env_var("OPENCLAW_GATEWAY_PASSWORD")),
+                token: args
+                    .token
+                    .clone()
+                    .or_else(|| self.env_var("OPENCLAW_GATEWAY_TOKEN")),
+                password: args
+                    .password
+                    .clone()
+                    .or_else(|| self.env_var("OPENCLAW_GATEWAY_PASSWORD")),
                 ..Default::default()
             };
             (url, auth)
         } else {
             let remote = cfg.pointer("/gateway/mode").and_then(Value::as_str) == Some("remote");
-            let remote_url = cfg.pointer("/gateway/remote/url").and_then(Value::as_str).map(str::to_string);
+            let remote_url = cfg
+                .pointer("/gateway/remote/url")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let pick = |ptrs: &[&str], env: &str| -> Option<String> {
                 let mut out = None;
                 for p in ptrs {
@@ -100,13 +117,25 @@ impl Ctx {
                 out
             };
             let (token_order, pw_order): (&[&str], &[&str]) = if remote && remote_url.is_some() {
-                (&["/gateway/remote/token", "env", "/gateway/auth/token"], &["/gateway/remote/password", "env", "/gateway/auth/password"])
+                (
+                    &["/gateway/remote/token", "env", "/gateway/auth/token"],
+                    &["/gateway/remote/password", "env", "/gateway/auth/password"],
+                )
             } else {
-                (&["/gateway/auth/token", "env", "/gateway/remote/token"], &["/gateway/auth/password", "env", "/gateway/remote/password"])
+                (
+                    &["/gateway/auth/token", "env", "/gateway/remote/token"],
+                    &["/gateway/auth/password", "env", "/gateway/remote/password"],
+                )
             };
             let auth = ConnectAuth {
-                token: args.token.clone().or_else(|| pick(token_order, "OPENCLAW_GATEWAY_TOKEN")),
-                password: args.password.clone().or_else(|| pick(pw_order, "OPENCLAW_GATEWAY_PASSWORD")),
+                token: args
+                    .token
+                    .clone()
+                    .or_else(|| pick(token_order, "OPENCLAW_GATEWAY_TOKEN")),
+                password: args
+                    .password
+                    .clone()
+                    .or_else(|| pick(pw_order, "OPENCLAW_GATEWAY_PASSWORD")),
                 ..Default::default()
             };
             let url = match remote_url.filter(|_| remote) {
@@ -119,10 +148,16 @@ impl Ctx {
             url,
             auth,
             timeout: Duration::from_millis(args.timeout.max(100)),
-            scopes: ["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            scopes: [
+                "operator.admin",
+                "operator.read",
+                "operator.write",
+                "operator.approvals",
+                "operator.pairing",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             caps: vec!["tool-events".into()],
             client_mode: "cli".into(),
         })
@@ -131,6 +166,9 @@ impl Ctx {
 
 /// Print JSON or a fallback text rendering.
 pub fn print_json(v: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v).context("rendering JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).context("rendering JSON")?
+    );
     Ok(())
 }

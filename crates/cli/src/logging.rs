@@ -16,24 +16,45 @@ pub fn log_file_path() -> PathBuf {
 pub fn init(verbose: bool, to_file: bool) {
     let default = if verbose { "debug" } else { "info" };
     let filter = || {
-        EnvFilter::try_from_env("OPENCLAW_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new(format!("{default},hyper=warn,tungstenite=warn,bollard=warn")))
+        EnvFilter::try_from_env("OPENCLAW_LOG_LEVEL").unwrap_or_else(|_| {
+            EnvFilter::new(format!(
+                "{default},hyper=warn,tungstenite=warn,bollard=warn"
+            ))
+        })
     };
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter_fn(filter());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_filter_fn(filter());
     let file = to_file.then(|| {
         let path = log_file_path();
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()
     });
     let file_layer = file.flatten().map(|f| {
-        tracing_subscriber::fmt::layer().with_writer(std::sync::Mutex::new(f)).with_ansi(false).with_target(false).with_filter_fn(filter())
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::sync::Mutex::new(f))
+            .with_ansi(false)
+            .with_target(false)
+            .with_filter_fn(filter())
     });
-    let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .try_init();
 }
 
 trait WithFilterFn<S>: Sized {
-    fn with_filter_fn(self, f: EnvFilter) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S>;
+    fn with_filter_fn(
+        self,
+        f: EnvFilter,
+    ) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S>;
 }
 
 impl<S, L> WithFilterFn<S> for L
@@ -41,7 +62,10 @@ where
     L: tracing_subscriber::Layer<S>,
     S: tracing::Subscriber,
 {
-    fn with_filter_fn(self, f: EnvFilter) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
+    fn with_filter_fn(
+        self,
+        f: EnvFilter,
+    ) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
         tracing_subscriber::Layer::with_filter(self, f)
     }
 }

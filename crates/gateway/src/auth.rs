@@ -187,7 +187,12 @@ impl Default for RateLimiter {
 
 impl RateLimiter {
     pub fn new(max_attempts: u32, window: Duration, lockout: Duration) -> Self {
-        Self { max_attempts, window, lockout, state: Mutex::new(HashMap::new()) }
+        Self {
+            max_attempts,
+            window,
+            lockout,
+            state: Mutex::new(HashMap::new()),
+        }
     }
 
     fn exempt(ip: IpAddr, browser: bool) -> bool {
@@ -217,8 +222,11 @@ impl RateLimiter {
         if map.len() > 10_000 {
             map.retain(|_, a| a.locked_until.is_some_and(|u| u > now));
         }
-        let entry =
-            map.entry(ip).or_insert(Attempts { first: now, count: 0, locked_until: None });
+        let entry = map.entry(ip).or_insert(Attempts {
+            first: now,
+            count: 0,
+            locked_until: None,
+        });
         if now.duration_since(entry.first) > self.window {
             entry.first = now;
             entry.count = 0;
@@ -249,10 +257,16 @@ impl OriginPolicy {
     pub fn allows(&self, origin: Option<&str>, host_header: Option<&str>) -> bool {
         let Some(origin) = origin else { return true };
         let origin = origin.trim_end_matches('/');
-        if self.allowed.iter().any(|a| a == "*" || a.trim_end_matches('/') == origin) {
+        if self
+            .allowed
+            .iter()
+            .any(|a| a == "*" || a.trim_end_matches('/') == origin)
+        {
             return true;
         }
-        let Some(origin_host) = origin_hostport(origin) else { return false };
+        let Some(origin_host) = origin_hostport(origin) else {
+            return false;
+        };
         let hostname = strip_port(origin_host);
         if is_loopback_host(hostname) {
             return true;
@@ -265,7 +279,9 @@ impl OriginPolicy {
 }
 
 fn origin_hostport(origin: &str) -> Option<&str> {
-    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"))?;
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))?;
     Some(rest.split('/').next().unwrap_or(rest))
 }
 
@@ -273,7 +289,10 @@ fn strip_port(hostport: &str) -> &str {
     if let Some(rest) = hostport.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
-    hostport.rsplit_once(':').map(|(h, _)| h).unwrap_or(hostport)
+    hostport
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(hostport)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -302,23 +321,44 @@ mod tests {
     use super::*;
 
     fn tok(t: &str) -> ConnectAuth {
-        ConnectAuth { token: Some(t.into()), ..Default::default() }
+        ConnectAuth {
+            token: Some(t.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn token_auth_outcomes() {
         let cfg = AuthConfig::Token(Secret::new("T"));
-        assert_eq!(check_connect_auth(&cfg, Some(&tok("T"))), Ok(AuthMethod::Token));
-        assert_eq!(check_connect_auth(&cfg, Some(&tok("x"))), Err(AuthFailure::TokenMismatch));
-        assert_eq!(check_connect_auth(&cfg, None), Err(AuthFailure::TokenMissing));
-        assert_eq!(check_connect_auth(&cfg, Some(&tok(""))), Err(AuthFailure::TokenMissing));
+        assert_eq!(
+            check_connect_auth(&cfg, Some(&tok("T"))),
+            Ok(AuthMethod::Token)
+        );
+        assert_eq!(
+            check_connect_auth(&cfg, Some(&tok("x"))),
+            Err(AuthFailure::TokenMismatch)
+        );
+        assert_eq!(
+            check_connect_auth(&cfg, None),
+            Err(AuthFailure::TokenMissing)
+        );
+        assert_eq!(
+            check_connect_auth(&cfg, Some(&tok(""))),
+            Err(AuthFailure::TokenMissing)
+        );
     }
 
     #[test]
     fn password_auth_ignores_token() {
         let cfg = AuthConfig::Password(Secret::new("pw"));
-        assert_eq!(check_connect_auth(&cfg, Some(&tok("pw"))), Err(AuthFailure::PasswordMissing));
-        let a = ConnectAuth { password: Some("pw".into()), ..Default::default() };
+        assert_eq!(
+            check_connect_auth(&cfg, Some(&tok("pw"))),
+            Err(AuthFailure::PasswordMissing)
+        );
+        let a = ConnectAuth {
+            password: Some("pw".into()),
+            ..Default::default()
+        };
         assert_eq!(check_connect_auth(&cfg, Some(&a)), Ok(AuthMethod::Password));
     }
 
@@ -339,12 +379,17 @@ mod tests {
         for _ in 0..3 {
             rl.record_failure(lo, true);
         }
-        assert!(rl.check(lo, true).is_err(), "browser origins on loopback are limited");
+        assert!(
+            rl.check(lo, true).is_err(),
+            "browser origins on loopback are limited"
+        );
     }
 
     #[test]
     fn origin_policy() {
-        let p = OriginPolicy { allowed: vec!["https://app.example.com".into()] };
+        let p = OriginPolicy {
+            allowed: vec!["https://app.example.com".into()],
+        };
         assert!(p.allows(None, None));
         assert!(p.allows(Some("http://127.0.0.1:18789"), Some("127.0.0.1:18789")));
         assert!(p.allows(Some("http://localhost:5173"), Some("127.0.0.1:18789")));

@@ -21,9 +21,13 @@ pub struct ConfigService {
 #[derive(Debug)]
 pub enum WriteError {
     /// `baseHash` was required (the file exists) but not given.
-    BaseHashRequired { current: String },
+    BaseHashRequired {
+        current: String,
+    },
     /// The file changed since the caller read it.
-    BaseHashMismatch { current: String },
+    BaseHashMismatch {
+        current: String,
+    },
     /// The proposed config is invalid; nothing was written.
     Invalid(ConfigError),
     /// Parsing the request itself failed (bad patch JSON5).
@@ -49,58 +53,91 @@ impl ConfigService {
     }
 
     pub fn snapshot(&self) -> Arc<LoadedConfig> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn check_base(&self, base_hash: Option<&str>) -> Result<Arc<LoadedConfig>, WriteError> {
         let cur = self.snapshot();
         match base_hash {
-            None if cur.exists() => Err(WriteError::BaseHashRequired { current: cur.hash.clone() }),
-            Some(h) if h != cur.hash => Err(WriteError::BaseHashMismatch { current: cur.hash.clone() }),
+            None if cur.exists() => Err(WriteError::BaseHashRequired {
+                current: cur.hash.clone(),
+            }),
+            Some(h) if h != cur.hash => Err(WriteError::BaseHashMismatch {
+                current: cur.hash.clone(),
+            }),
             _ => Ok(cur),
         }
     }
 
     /// Replace the whole file with `raw` (JSON5). Redacted placeholders are restored from the
     /// current config so a client can round-trip what `config.get` showed it.
-    pub async fn replace_text(&self, raw: String, base_hash: Option<String>) -> Result<Written, WriteError> {
+    pub async fn replace_text(
+        &self,
+        raw: String,
+        base_hash: Option<String>,
+    ) -> Result<Written, WriteError> {
         let _guard = self.write_lock.lock().await;
         let cur = self.check_base(base_hash.as_deref())?;
         let path = self.paths.config_path.clone();
         let env = self.env.clone();
-        let result = tokio::task::spawn_blocking(move || -> Result<Arc<LoadedConfig>, WriteError> {
-            let proposed = openclaw_config::parse_str(&raw, &path, &env).map_err(WriteError::Invalid)?;
-            let mut parsed = proposed.parsed.clone();
-            let restored = openclaw_config::redact::restore_redacted(&mut parsed, &cur.parsed);
-            let text = if restored.is_empty() { raw } else { openclaw_config::render(&parsed) };
-            let checked = openclaw_config::parse_str(&text, &path, &env).map_err(WriteError::Invalid)?;
-            openclaw_config::write_config_text(&path, &text).map_err(WriteError::Io)?;
-            Ok(Arc::new(checked))
-        })
-        .await
-        .map_err(|e| WriteError::BadRequest(e.to_string()))??;
+        let result =
+            tokio::task::spawn_blocking(move || -> Result<Arc<LoadedConfig>, WriteError> {
+                let proposed =
+                    openclaw_config::parse_str(&raw, &path, &env).map_err(WriteError::Invalid)?;
+                let mut parsed = proposed.parsed.clone();
+                let restored = openclaw_config::redact::restore_redacted(&mut parsed, &cur.parsed);
+                let text = if restored.is_empty() {
+                    raw
+                } else {
+                    openclaw_config::render(&parsed)
+                };
+                let checked =
+                    openclaw_config::parse_str(&text, &path, &env).map_err(WriteError::Invalid)?;
+                openclaw_config::write_config_text(&path, &text).map_err(WriteError::Io)?;
+                Ok(Arc::new(checked))
+            })
+            .await
+            .map_err(|e| WriteError::BadRequest(e.to_string()))??;
         Ok(self.install(result))
     }
 
     /// Apply a JSON merge patch (RFC 7396; `null` deletes) given as JSON5 text.
-    pub async fn patch(&self, raw_patch: String, base_hash: Option<String>) -> Result<Written, WriteError> {
+    pub async fn patch(
+        &self,
+        raw_patch: String,
+        base_hash: Option<String>,
+    ) -> Result<Written, WriteError> {
         let _guard = self.write_lock.lock().await;
         let cur = self.check_base(base_hash.as_deref())?;
         let path = self.paths.config_path.clone();
         let env = self.env.clone();
-        let result = tokio::task::spawn_blocking(move || -> Result<Arc<LoadedConfig>, WriteError> {
-            let (patch, _) = openclaw_config::json5::parse(&raw_patch)
-                .map_err(|e| WriteError::BadRequest(format!("patch is not valid JSON5: {e:?}")))?;
-            let mut doc = if cur.parsed.is_object() { cur.parsed.clone() } else { json!({}) };
-            openclaw_config::edit::merge_patch(&mut doc, &patch);
-            openclaw_config::redact::restore_redacted(&mut doc, &cur.parsed);
-            openclaw_config::stamp_meta(&mut doc, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
-            let checked = openclaw_config::edit::check(&doc, &path, &env).map_err(WriteError::Invalid)?;
-            openclaw_config::write_config(&path, &doc).map_err(WriteError::Io)?;
-            Ok(Arc::new(checked))
-        })
-        .await
-        .map_err(|e| WriteError::BadRequest(e.to_string()))??;
+        let result =
+            tokio::task::spawn_blocking(move || -> Result<Arc<LoadedConfig>, WriteError> {
+                let (patch, _) = openclaw_config::json5::parse(&raw_patch).map_err(|e| {
+                    WriteError::BadRequest(format!("patch is not valid JSON5: {e:?}"))
+                })?;
+                let mut doc = if cur.parsed.is_object() {
+                    cur.parsed.clone()
+                } else {
+                    json!({})
+                };
+                openclaw_config::edit::merge_patch(&mut doc, &patch);
+                openclaw_config::redact::restore_redacted(&mut doc, &cur.parsed);
+                openclaw_config::stamp_meta(
+                    &mut doc,
+                    env!("CARGO_PKG_VERSION"),
+                    chrono::Utc::now(),
+                );
+                let checked =
+                    openclaw_config::edit::check(&doc, &path, &env).map_err(WriteError::Invalid)?;
+                openclaw_config::write_config(&path, &doc).map_err(WriteError::Io)?;
+                Ok(Arc::new(checked))
+            })
+            .await
+            .map_err(|e| WriteError::BadRequest(e.to_string()))??;
         Ok(self.install(result))
     }
 
@@ -108,7 +145,8 @@ impl ConfigService {
         let old = self.snapshot();
         let plan = openclaw_config::reload::reload_plan(&old.value, &loaded.value);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = loaded.clone();
-        *self.last_seen.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.paths.config_path);
+        *self.last_seen.lock().unwrap_or_else(|p| p.into_inner()) =
+            file_stamp(&self.paths.config_path);
         Written { loaded, plan }
     }
 
@@ -128,7 +166,10 @@ impl ConfigService {
         let env = self.env.clone();
         let loaded = tokio::task::spawn_blocking(move || openclaw_config::load(&paths, &env))
             .await
-            .map_err(|e| ConfigError::BadPath { path: "config".into(), message: e.to_string() })??;
+            .map_err(|e| ConfigError::BadPath {
+                path: "config".into(),
+                message: e.to_string(),
+            })??;
         if loaded.hash == self.snapshot().hash {
             return Ok(None);
         }
@@ -143,7 +184,9 @@ fn file_stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
 
 /// The watcher task: poll every second (cheap `stat`), reload on change.
 pub async fn watch(state: crate::state::SharedState) {
-    let Some(cfg) = state.services.config.clone() else { return };
+    let Some(cfg) = state.services.config.clone() else {
+        return;
+    };
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
         every.tick().await;
@@ -157,7 +200,9 @@ pub async fn watch(state: crate::state::SharedState) {
                 }
                 announce(&state, &w);
             }
-            Err(e) => tracing::warn!(error = %e, "config reload skipped (invalid config); keeping the last good config"),
+            Err(e) => {
+                tracing::warn!(error = %e, "config reload skipped (invalid config); keeping the last good config")
+            }
         }
     }
 }

@@ -27,7 +27,12 @@ pub struct BusEvent {
 
 impl BusEvent {
     pub fn new(event: impl Into<String>, payload: Value) -> Self {
-        Self { event: event.into(), payload, tool_stream: false, state_version: None }
+        Self {
+            event: event.into(),
+            payload,
+            tool_stream: false,
+            state_version: None,
+        }
     }
 
     /// The scope a connection needs to see this event; `None` = everyone.
@@ -89,9 +94,15 @@ mod tests {
 
     #[test]
     fn unknown_events_need_admin() {
-        assert_eq!(BusEvent::new("weird.thing", Value::Null).required_scope(), Some(Scope::Admin));
+        assert_eq!(
+            BusEvent::new("weird.thing", Value::Null).required_scope(),
+            Some(Scope::Admin)
+        );
         assert_eq!(BusEvent::new("tick", Value::Null).required_scope(), None);
-        assert_eq!(BusEvent::new("chat", Value::Null).required_scope(), Some(Scope::Read));
+        assert_eq!(
+            BusEvent::new("chat", Value::Null).required_scope(),
+            Some(Scope::Read)
+        );
         assert_eq!(
             BusEvent::new("device.pair.requested", Value::Null).required_scope(),
             Some(Scope::Pairing)

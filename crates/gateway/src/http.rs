@@ -24,12 +24,19 @@ pub fn router(state: SharedState) -> Router {
         .route("/ready", get(ready))
         .route("/startupz", get(startup))
         .route("/startup", get(startup));
-    let root = if base.is_empty() { "/".to_string() } else { format!("{base}/") };
+    let root = if base.is_empty() {
+        "/".to_string()
+    } else {
+        format!("{base}/")
+    };
     app = app.route(&root, get(root_or_upgrade));
     if !base.is_empty() {
         // The UI's relative asset links need the trailing slash.
         let to = root.clone();
-        app = app.route(&base, get(move || async move { axum::response::Redirect::permanent(&to) }));
+        app = app.route(
+            &base,
+            get(move || async move { axum::response::Redirect::permanent(&to) }),
+        );
     }
     app.fallback(fallback).with_state(state)
 }
@@ -40,7 +47,10 @@ async fn live() -> impl IntoResponse {
 
 async fn ready(State(state): State<SharedState>) -> Response {
     if state.shutdown.is_cancelled() {
-        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"ok": false, "status": "draining"})))
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"ok": false, "status": "draining"})),
+        )
             .into_response();
     }
     axum::Json(json!({"ok": true, "status": "ready"})).into_response()
@@ -48,7 +58,11 @@ async fn ready(State(state): State<SharedState>) -> Response {
 
 async fn startup(State(state): State<SharedState>) -> Response {
     if state.shutdown.is_cancelled() {
-        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "draining"}))).into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "draining"})),
+        )
+            .into_response();
     }
     axum::Json(json!({"status": "started"})).into_response()
 }
@@ -63,10 +77,17 @@ async fn root_or_upgrade(
     let Ok(ws) = ws else {
         return serve_ui(&state, uri.path());
     };
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let origin_allowed = state.origins.allows(origin.as_deref(), host);
-    let peer = PeerInfo { addr, origin, origin_allowed };
+    let peer = PeerInfo {
+        addr,
+        origin,
+        origin_allowed,
+    };
     let max = state.settings.policy.max_payload as usize;
     ws.max_message_size(max + 1)
         .max_frame_size(max + 1)
@@ -75,9 +96,15 @@ async fn root_or_upgrade(
 
 fn serve_ui(state: &SharedState, path: &str) -> Response {
     if !state.settings.control_ui_enabled {
-        return (StatusCode::NOT_FOUND, "Control UI is disabled (gateway.controlUi.enabled)").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "Control UI is disabled (gateway.controlUi.enabled)",
+        )
+            .into_response();
     }
-    let rel = path.strip_prefix(state.settings.base_path.as_str()).unwrap_or(path);
+    let rel = path
+        .strip_prefix(state.settings.base_path.as_str())
+        .unwrap_or(path);
     match crate::ui::asset(rel) {
         Some((bytes, content_type)) => Response::builder()
             .header(header::CONTENT_TYPE, content_type)

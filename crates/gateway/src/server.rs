@@ -14,7 +14,9 @@ pub enum GatewayError {
         "refusing to bind gateway to {addr} without auth: set gateway.auth.token (or pass --token / OPENCLAW_GATEWAY_TOKEN), or bind to loopback"
     )]
     InsecureBind { addr: SocketAddr },
-    #[error("cannot listen on {addr}: {source} (is another gateway running? try --force or another --port)")]
+    #[error(
+        "cannot listen on {addr}: {source} (is another gateway running? try --force or another --port)"
+    )]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -31,13 +33,20 @@ pub struct RunningGateway {
 }
 
 /// Bind the listener and start serving in the background.
-pub async fn start(settings: ServerSettings, services: Services) -> Result<RunningGateway, GatewayError> {
+pub async fn start(
+    settings: ServerSettings,
+    services: Services,
+) -> Result<RunningGateway, GatewayError> {
     let addr = settings.bind;
     if !addr.ip().is_loopback() && settings.auth.is_none() && !settings.allow_insecure_bind {
         return Err(GatewayError::InsecureBind { addr });
     }
-    let listener = TcpListener::bind(addr).await.map_err(|source| GatewayError::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(|source| GatewayError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| GatewayError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| GatewayError::Bind { addr, source })?;
     let state = GatewayState::new(settings, services);
     let app = crate::http::router(state.clone());
     // Small request/response frames: never wait for delayed ACKs.
@@ -49,16 +58,23 @@ pub async fn start(settings: ServerSettings, services: Services) -> Result<Runni
     let task = tokio::spawn(async move {
         let health = tokio::spawn(health_loop(tick_state.clone()));
         let watcher = tokio::spawn(crate::config_service::watch(tick_state));
-        let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .map_err(GatewayError::Serve);
+        let result = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .map_err(GatewayError::Serve);
         health.abort();
         watcher.abort();
         result
     });
     tracing::info!("listening on ws://{local}");
-    Ok(RunningGateway { state, addr: local, task })
+    Ok(RunningGateway {
+        state,
+        addr: local,
+        task,
+    })
 }
 
 /// Push a health snapshot every 60 s, as the baseline does.

@@ -35,7 +35,11 @@ impl Services {
 
     pub fn model_defaults(&self) -> Value {
         let primary = self.config.as_ref().and_then(|c| {
-            c.snapshot().value.pointer("/agents/defaults/model/primary").and_then(Value::as_str).map(str::to_string)
+            c.snapshot()
+                .value
+                .pointer("/agents/defaults/model/primary")
+                .and_then(Value::as_str)
+                .map(str::to_string)
         });
         json!({"model": primary, "contextTokens": null})
     }

@@ -98,7 +98,9 @@ pub type SharedState = Arc<GatewayState>;
 
 impl GatewayState {
     pub fn new(settings: ServerSettings, services: crate::services::Services) -> SharedState {
-        let origins = OriginPolicy { allowed: settings.allowed_origins.clone() };
+        let origins = OriginPolicy {
+            allowed: settings.allowed_origins.clone(),
+        };
         Arc::new(Self {
             settings,
             bus: EventBus::new(),
@@ -106,7 +108,10 @@ impl GatewayState {
             origins,
             started: Instant::now(),
             presence: Mutex::new(BTreeMap::new()),
-            versions: Mutex::new(StateVersion { presence: 1, health: 1 }),
+            versions: Mutex::new(StateVersion {
+                presence: 1,
+                health: 1,
+            }),
             shutdown: CancellationToken::new(),
             services,
         })
@@ -139,7 +144,10 @@ impl GatewayState {
     }
 
     pub fn remove_presence(&self, conn_id: &str) {
-        self.presence.lock().unwrap_or_else(|p| p.into_inner()).remove(conn_id);
+        self.presence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(conn_id);
         self.bump(true);
     }
 

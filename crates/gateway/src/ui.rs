@@ -4,18 +4,33 @@
 
 /// The UI's file for `path` (relative to the base path), if the path belongs to the UI.
 pub fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
-    if is_ui_path(path) { crate::ui_assets::asset(path) } else { None }
+    if is_ui_path(path) {
+        crate::ui_assets::asset(path)
+    } else {
+        None
+    }
 }
 
 /// SPA routes (client-side routing) and static files.
 pub fn is_ui_path(path: &str) -> bool {
     let trimmed = path.trim_start_matches('/');
     let first = trimmed.split('/').next().unwrap_or("");
-    let has_extension = trimmed.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let has_extension = trimmed
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'));
     matches!(
         first,
-        "" | "chat" | "overview" | "channels" | "sessions" | "config" | "sandbox" | "devices" | "logs"
-            | "css" | "js"
+        "" | "chat"
+            | "overview"
+            | "channels"
+            | "sessions"
+            | "config"
+            | "sandbox"
+            | "devices"
+            | "logs"
+            | "css"
+            | "js"
     ) || (has_extension && !trimmed.contains('/'))
 }
 

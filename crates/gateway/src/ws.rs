@@ -79,12 +79,19 @@ pub async fn serve_socket(state: SharedState, socket: WebSocket, peer: PeerInfo)
         while let Some(msg) = out_rx.recv().await {
             match msg {
                 Outbound::Text(t) => {
-                    if sink.send(WsMessage::Text(Utf8Bytes::from(t))).await.is_err() {
+                    if sink
+                        .send(WsMessage::Text(Utf8Bytes::from(t)))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
                 Outbound::Close(code, reason) => {
-                    let frame = CloseFrame { code, reason: Utf8Bytes::from(close_reason(&reason)) };
+                    let frame = CloseFrame {
+                        code,
+                        reason: Utf8Bytes::from(close_reason(&reason)),
+                    };
                     let _ = sink.send(WsMessage::Close(Some(frame))).await;
                     break;
                 }
@@ -96,7 +103,10 @@ pub async fn serve_socket(state: SharedState, socket: WebSocket, peer: PeerInfo)
     let nonce = uuid::Uuid::new_v4().to_string();
     let challenge = Frame::Event(EventFrame {
         event: names::CONNECT_CHALLENGE.into(),
-        payload: Some(json!(ChallengePayload { nonce: nonce.clone(), ts: now_ms() })),
+        payload: Some(json!(ChallengePayload {
+            nonce: nonce.clone(),
+            ts: now_ms()
+        })),
         seq: None,
         state_version: None,
     });
@@ -111,7 +121,14 @@ pub async fn serve_socket(state: SharedState, socket: WebSocket, peer: PeerInfo)
         }
     };
 
-    run_connection(&state, &mut stream, out_tx.clone(), &peer, Arc::new(identity)).await;
+    run_connection(
+        &state,
+        &mut stream,
+        out_tx.clone(),
+        &peer,
+        Arc::new(identity),
+    )
+    .await;
     drop(out_tx);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
 }
@@ -132,7 +149,11 @@ async fn reject(
     close_code: u16,
 ) -> Result<ConnIdentity, ()> {
     let reason = error.message.clone();
-    let _ = out.send(Outbound::Text(Frame::Res(ResponseFrame::err(req_id, error)).to_text())).await;
+    let _ = out
+        .send(Outbound::Text(
+            Frame::Res(ResponseFrame::err(req_id, error)).to_text(),
+        ))
+        .await;
     let _ = out.send(Outbound::Close(close_code, reason)).await;
     Err(())
 }
@@ -148,27 +169,43 @@ async fn handshake(
     let first = tokio::time::timeout(settings.handshake_timeout, stream.next()).await;
     let text = match first {
         Err(_) => {
-            let _ = out.send(Outbound::Close(close_codes::POLICY, "handshake timeout".into())).await;
+            let _ = out
+                .send(Outbound::Close(
+                    close_codes::POLICY,
+                    "handshake timeout".into(),
+                ))
+                .await;
             return Err(());
         }
         Ok(None) | Ok(Some(Err(_))) => return Err(()),
         Ok(Some(Ok(WsMessage::Text(t)))) => t,
         Ok(Some(Ok(_))) => {
             let _ = out
-                .send(Outbound::Close(close_codes::PROTOCOL, "first frame must be a connect request".into()))
+                .send(Outbound::Close(
+                    close_codes::PROTOCOL,
+                    "first frame must be a connect request".into(),
+                ))
                 .await;
             return Err(());
         }
     };
     if text.len() > settings.max_preauth_payload {
-        let _ = out.send(Outbound::Close(close_codes::TOO_BIG, "payload too large".into())).await;
+        let _ = out
+            .send(Outbound::Close(
+                close_codes::TOO_BIG,
+                "payload too large".into(),
+            ))
+            .await;
         return Err(());
     }
     let req: RequestFrame = match serde_json::from_str::<Frame>(text.as_str()) {
         Ok(Frame::Req(r)) if r.method == "connect" => r,
         _ => {
             let _ = out
-                .send(Outbound::Close(close_codes::PROTOCOL, "invalid handshake: first frame must be a connect request".into()))
+                .send(Outbound::Close(
+                    close_codes::PROTOCOL,
+                    "invalid handshake: first frame must be a connect request".into(),
+                ))
                 .await;
             return Err(());
         }
@@ -176,13 +213,19 @@ async fn handshake(
     let params: ConnectParams = match req.params.clone().map(serde_json::from_value) {
         Some(Ok(p)) => p,
         Some(Err(e)) => {
-            let err = ErrorShape::new(codes::INVALID_REQUEST, format!("invalid connect params: {e}"))
-                .with_details(json!({"code": detail_codes::INVALID_PARAMS}));
+            let err = ErrorShape::new(
+                codes::INVALID_REQUEST,
+                format!("invalid connect params: {e}"),
+            )
+            .with_details(json!({"code": detail_codes::INVALID_PARAMS}));
             return reject(out, &req.id, err, close_codes::POLICY).await;
         }
         None => {
-            let err = ErrorShape::new(codes::INVALID_REQUEST, "invalid connect params: params required")
-                .with_details(json!({"code": detail_codes::INVALID_PARAMS}));
+            let err = ErrorShape::new(
+                codes::INVALID_REQUEST,
+                "invalid connect params: params required",
+            )
+            .with_details(json!({"code": detail_codes::INVALID_PARAMS}));
             return reject(out, &req.id, err, close_codes::POLICY).await;
         }
     };
@@ -210,7 +253,9 @@ async fn handshake(
     }
     let ip = peer.addr.ip();
     if let Err(wait) = state.rate_limiter.check(ip, peer.is_browser()) {
-        let failure = crate::auth::AuthFailure::RateLimited { retry_after_ms: wait.as_millis() as u64 };
+        let failure = crate::auth::AuthFailure::RateLimited {
+            retry_after_ms: wait.as_millis() as u64,
+        };
         return reject(out, &req.id, failure.to_error(), close_codes::POLICY).await;
     }
 
@@ -255,7 +300,11 @@ async fn handshake(
 
     let hello = hello_ok(state, &identity);
     let res = ResponseFrame::ok(req.id, json!(hello));
-    if out.send(Outbound::Text(Frame::Res(res).to_text())).await.is_err() {
+    if out
+        .send(Outbound::Text(Frame::Res(res).to_text()))
+        .await
+        .is_err()
+    {
         return Err(());
     }
     tracing::info!(conn = %conn_id, client = %identity.client.id, protocol, "client connected");

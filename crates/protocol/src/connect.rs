@@ -44,7 +44,11 @@ pub struct ConnectParams {
 
 impl ConnectParams {
     pub fn has_cap(&self, cap: &str) -> bool {
-        self.caps.as_deref().unwrap_or_default().iter().any(|c| c == cap)
+        self.caps
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c == cap)
     }
 }
 
@@ -203,13 +207,19 @@ mod tests {
             "scopes": ["operator.admin", "operator.read"]}"#;
         let p: ConnectParams = serde_json::from_str(text).unwrap();
         assert_eq!(p.client.id, "cli");
-        assert_eq!(p.auth.as_ref().unwrap().token.as_deref(), Some("testtoken123"));
+        assert_eq!(
+            p.auth.as_ref().unwrap().token.as_deref(),
+            Some("testtoken123")
+        );
         assert!(!p.has_cap("tool-events"));
     }
 
     #[test]
     fn auth_debug_redacts_secrets() {
-        let a = ConnectAuth { token: Some("sekrit".into()), ..Default::default() };
+        let a = ConnectAuth {
+            token: Some("sekrit".into()),
+            ..Default::default()
+        };
         let s = format!("{a:?}");
         assert!(!s.contains("sekrit"), "{s}");
         assert!(s.contains("<redacted>"));

@@ -39,11 +39,21 @@ pub struct ResponseFrame {
 
 impl ResponseFrame {
     pub fn ok(id: impl Into<String>, payload: Value) -> Self {
-        Self { id: id.into(), ok: true, payload: Some(payload), error: None }
+        Self {
+            id: id.into(),
+            ok: true,
+            payload: Some(payload),
+            error: None,
+        }
     }
 
     pub fn err(id: impl Into<String>, error: ErrorShape) -> Self {
-        Self { id: id.into(), ok: false, payload: None, error: Some(error) }
+        Self {
+            id: id.into(),
+            ok: false,
+            payload: None,
+            error: Some(error),
+        }
     }
 }
 
@@ -79,7 +89,8 @@ mod tests {
 
     #[test]
     fn parses_recorded_connect_request() {
-        let text = r#"{"type": "req", "id": "c1", "method": "connect", "params": {"minProtocol": 3}}"#;
+        let text =
+            r#"{"type": "req", "id": "c1", "method": "connect", "params": {"minProtocol": 3}}"#;
         let frame: Frame = serde_json::from_str(text).unwrap();
         match frame {
             Frame::Req(r) => {
@@ -97,7 +108,10 @@ mod tests {
             event: "health".into(),
             payload: Some(json!({"ok": true})),
             seq: Some(7),
-            state_version: Some(StateVersion { presence: 1, health: 2 }),
+            state_version: Some(StateVersion {
+                presence: 1,
+                health: 2,
+            }),
         });
         let v: Value = serde_json::from_str(&f.to_text()).unwrap();
         assert_eq!(
@@ -109,7 +123,10 @@ mod tests {
 
     #[test]
     fn error_response_omits_payload() {
-        let f = Frame::Res(ResponseFrame::err("1", ErrorShape::new("INVALID_REQUEST", "bad")));
+        let f = Frame::Res(ResponseFrame::err(
+            "1",
+            ErrorShape::new("INVALID_REQUEST", "bad"),
+        ));
         let v: Value = serde_json::from_str(&f.to_text()).unwrap();
         assert_eq!(
             v,

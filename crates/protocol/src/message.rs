@@ -17,7 +17,10 @@ pub enum Message {
 
 impl Message {
     pub fn user_text(text: impl Into<String>, timestamp: u64) -> Self {
-        Message::User(UserMessage { content: UserContent::Text(text.into()), timestamp })
+        Message::User(UserMessage {
+            content: UserContent::Text(text.into()),
+            timestamp,
+        })
     }
 
     pub fn timestamp(&self) -> u64 {
@@ -88,9 +91,11 @@ pub struct AssistantMessage {
 impl AssistantMessage {
     pub fn tool_calls(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
         self.content.iter().filter_map(|b| match b {
-            ContentBlock::ToolCall { id, name, arguments } => {
-                Some((id.as_str(), name.as_str(), arguments))
-            }
+            ContentBlock::ToolCall {
+                id,
+                name,
+                arguments,
+            } => Some((id.as_str(), name.as_str(), arguments)),
             _ => None,
         })
     }
@@ -168,7 +173,9 @@ mod tests {
             {"role": "user", "content": "hi", "timestamp": 1}]"#;
         let msgs: Vec<Message> = serde_json::from_str(text).unwrap();
         assert_eq!(msgs.len(), 3);
-        let Message::Assistant(a) = &msgs[0] else { panic!("assistant expected") };
+        let Message::Assistant(a) = &msgs[0] else {
+            panic!("assistant expected")
+        };
         let calls: Vec<_> = a.tool_calls().collect();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].1, "exec");

@@ -26,7 +26,9 @@ pub fn run(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), CliError> {
         ConfigCmd::Validate { json } => {
             let loaded = ctx.load_config()?;
             if *json {
-                print_json(&json!({"ok": true, "path": loaded.path, "exists": loaded.exists(), "hash": loaded.hash}))?;
+                print_json(
+                    &json!({"ok": true, "path": loaded.path, "exists": loaded.exists(), "hash": loaded.hash}),
+                )?;
             } else {
                 println!("{}: valid", loaded.path.display());
             }
@@ -42,25 +44,39 @@ pub fn run(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), CliError> {
             }
             Ok(())
         }
-        ConfigCmd::Set { path, value, strict_json, batch_json, dry_run } => {
+        ConfigCmd::Set {
+            path,
+            value,
+            strict_json,
+            batch_json,
+            dry_run,
+        } => {
             let loaded = ctx.load_config()?;
             let mut doc = loaded.parsed.clone();
             if !doc.is_object() {
                 doc = json!({});
             }
             if let Some(batch) = batch_json {
-                let items: Vec<BatchItem> = serde_json::from_str(batch)
-                    .map_err(|e| CliError::msg(format!("--batch-json must be a JSON array of {{path, value}}: {e}")))?;
+                let items: Vec<BatchItem> = serde_json::from_str(batch).map_err(|e| {
+                    CliError::msg(format!(
+                        "--batch-json must be a JSON array of {{path, value}}: {e}"
+                    ))
+                })?;
                 for item in items {
-                    let kp = openclaw_config::KeyPath::parse(&item.path).map_err(CliError::Config)?;
+                    let kp =
+                        openclaw_config::KeyPath::parse(&item.path).map_err(CliError::Config)?;
                     edit::set_path(&mut doc, &kp, item.value).map_err(CliError::Config)?;
                 }
             } else {
                 let (Some(path), Some(raw)) = (path, value) else {
-                    return Err(CliError::msg("usage: openclaw config set <path> <value>  (or --batch-json '[{\"path\":..,\"value\":..}]')"));
+                    return Err(CliError::msg(
+                        "usage: openclaw config set <path> <value>  (or --batch-json '[{\"path\":..,\"value\":..}]')",
+                    ));
                 };
                 let new = if *strict_json {
-                    serde_json::from_str(raw).map_err(|e| CliError::msg(format!("--strict-json: value is not JSON: {e}")))?
+                    serde_json::from_str(raw).map_err(|e| {
+                        CliError::msg(format!("--strict-json: value is not JSON: {e}"))
+                    })?
                 } else {
                     edit::parse_cli_value(raw)
                 };
@@ -78,7 +94,12 @@ pub fn run(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), CliError> {
     }
 }
 
-fn commit(ctx: &Ctx, before: &openclaw_config::LoadedConfig, mut doc: Value, dry_run: bool) -> Result<(), CliError> {
+fn commit(
+    ctx: &Ctx,
+    before: &openclaw_config::LoadedConfig,
+    mut doc: Value,
+    dry_run: bool,
+) -> Result<(), CliError> {
     openclaw_config::stamp_meta(&mut doc, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
     let after = edit::check(&doc, &ctx.paths.config_path, &ctx.env).map_err(CliError::Config)?;
     let plan = openclaw_config::reload::reload_plan(&before.value, &after.value);
@@ -88,6 +109,10 @@ fn commit(ctx: &Ctx, before: &openclaw_config::LoadedConfig, mut doc: Value, dry
         return Ok(());
     }
     openclaw_config::write_config(&ctx.paths.config_path, &doc).map_err(CliError::Config)?;
-    println!("Updated {}. {}", ctx.paths.config_path.display(), plan.hint());
+    println!(
+        "Updated {}. {}",
+        ctx.paths.config_path.display(),
+        plan.hint()
+    );
     Ok(())
 }

@@ -25,11 +25,32 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<(), CliError> {
 
     let cfg = match ctx.load_config() {
         Ok(c) => {
-            checks.push(Check { name: "config", ok: true, detail: format!("{} is valid{}", c.path.display(), if c.exists() { "" } else { " (not created yet: defaults)" }), fix: (!c.exists()).then(|| "openclaw onboard".to_string()) });
+            checks.push(Check {
+                name: "config",
+                ok: true,
+                detail: format!(
+                    "{} is valid{}",
+                    c.path.display(),
+                    if c.exists() {
+                        ""
+                    } else {
+                        " (not created yet: defaults)"
+                    }
+                ),
+                fix: (!c.exists()).then(|| "openclaw onboard".to_string()),
+            });
             c.value
         }
         Err(e) => {
-            checks.push(Check { name: "config", ok: false, detail: e.to_string(), fix: Some(format!("edit {} (keep a copy), or `openclaw onboard --reset`", ctx.paths.config_path.display())) });
+            checks.push(Check {
+                name: "config",
+                ok: false,
+                detail: e.to_string(),
+                fix: Some(format!(
+                    "edit {} (keep a copy), or `openclaw onboard --reset`",
+                    ctx.paths.config_path.display()
+                )),
+            });
             Value::Null
         }
     };
@@ -54,58 +75,113 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<(), CliError> {
             if args.fix {
                 let _ = std::fs::create_dir_all(state);
             }
-            checks.push(Check { name: "stateDir", ok: false, detail: format!("{} does not exist", state.display()), fix: Some("openclaw onboard (or doctor --fix)".into()) });
+            checks.push(Check {
+                name: "stateDir",
+                ok: false,
+                detail: format!("{} does not exist", state.display()),
+                fix: Some("openclaw onboard (or doctor --fix)".into()),
+            });
         }
     }
 
     let port = ctx.gateway_port(&cfg, None);
     let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-    let answering = !free && std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)).is_ok();
+    let answering = !free
+        && std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], port).into(),
+            Duration::from_millis(500),
+        )
+        .is_ok();
     checks.push(Check {
         name: "port",
         ok: true,
-        detail: if free { format!("{port} is free") } else if answering { format!("{port} is in use (a gateway may be running: `openclaw gateway status`)") } else { format!("{port} is busy") },
+        detail: if free {
+            format!("{port} is free")
+        } else if answering {
+            format!("{port} is in use (a gateway may be running: `openclaw gateway status`)")
+        } else {
+            format!("{port} is busy")
+        },
         fix: None,
     });
 
     let docker = docker_ping().await;
-    let sandbox_on = cfg.pointer("/agents/defaults/sandbox/mode").and_then(Value::as_str).is_some_and(|m| m != "off");
+    let sandbox_on = cfg
+        .pointer("/agents/defaults/sandbox/mode")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m != "off");
     checks.push(Check {
         name: "docker",
         ok: docker.is_ok() || !sandbox_on,
-        detail: match &docker { Ok(v) => format!("reachable (engine API {v})"), Err(e) => format!("not reachable: {e}") },
-        fix: docker.is_err().then(|| if sandbox_on { "start Docker (`docker info`) or set agents.defaults.sandbox.mode to \"off\"".to_string() } else { "only needed for the agent sandbox".to_string() }),
+        detail: match &docker {
+            Ok(v) => format!("reachable (engine API {v})"),
+            Err(e) => format!("not reachable: {e}"),
+        },
+        fix: docker.is_err().then(|| {
+            if sandbox_on {
+                "start Docker (`docker info`) or set agents.defaults.sandbox.mode to \"off\""
+                    .to_string()
+            } else {
+                "only needed for the agent sandbox".to_string()
+            }
+        }),
     });
 
     let all_ok = checks.iter().all(|c| c.ok);
     if args.json {
-        let list: Vec<Value> = checks.iter().map(|c| json!({"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix})).collect();
+        let list: Vec<Value> = checks
+            .iter()
+            .map(|c| json!({"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}))
+            .collect();
         print_json(&json!({"ok": all_ok, "checks": list}))?;
     } else {
         for c in &checks {
-            println!("{} {:<9} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+            println!(
+                "{} {:<9} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
             if let Some(f) = &c.fix {
                 println!("     fix: {f}");
             }
         }
     }
-    if all_ok { Ok(()) } else { Err(CliError::msg("doctor found problems (see above)")) }
+    if all_ok {
+        Ok(())
+    } else {
+        Err(CliError::msg("doctor found problems (see above)"))
+    }
 }
 
 /// Ping the Docker Engine API over its unix socket with a short deadline; returns the API version.
 async fn docker_ping() -> Result<String, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let path = std::env::var("DOCKER_HOST").ok().and_then(|h| h.strip_prefix("unix://").map(str::to_string)).unwrap_or_else(|| "/var/run/docker.sock".into());
+    let path = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
+        .unwrap_or_else(|| "/var/run/docker.sock".into());
     let fut = async {
-        let mut s = tokio::net::UnixStream::connect(&path).await.map_err(|e| format!("cannot reach Docker at unix://{path}: {e} (is the daemon running? `docker info`)"))?;
-        s.write_all(b"GET /version HTTP/1.0\r\nHost: docker\r\n\r\n").await.map_err(|e| e.to_string())?;
+        let mut s = tokio::net::UnixStream::connect(&path).await.map_err(|e| {
+            format!(
+                "cannot reach Docker at unix://{path}: {e} (is the daemon running? `docker info`)"
+            )
+        })?;
+        s.write_all(b"GET /version HTTP/1.0\r\nHost: docker\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
         let mut out = String::new();
-        s.read_to_string(&mut out).await.map_err(|e| e.to_string())?;
+        s.read_to_string(&mut out)
+            .await
+            .map_err(|e| e.to_string())?;
         let body = out.split("\r\n\r\n").nth(1).unwrap_or("");
-        let v: Value = serde_json::from_str(body).map_err(|_| "unexpected answer from the Docker socket".to_string())?;
+        let v: Value = serde_json::from_str(body)
+            .map_err(|_| "unexpected answer from the Docker socket".to_string())?;
         Ok(v["ApiVersion"].as_str().unwrap_or("?").to_string())
     };
-    tokio::time::timeout(Duration::from_secs(3), fut).await.map_err(|_| "Docker did not answer within 3s".to_string())?
+    tokio::time::timeout(Duration::from_secs(3), fut)
+        .await
+        .map_err(|_| "Docker did not answer within 3s".to_string())?
 }
 
 fn generate_token(ctx: &Ctx) -> Result<(), CliError> {
@@ -117,7 +193,8 @@ fn generate_token(ctx: &Ctx) -> Result<(), CliError> {
     let token = hex::encode(rand::random::<[u8; 24]>());
     let kp = openclaw_config::KeyPath::parse("gateway.auth.token").map_err(CliError::Config)?;
     openclaw_config::edit::set_path(&mut doc, &kp, json!(token)).map_err(CliError::Config)?;
-    openclaw_config::edit::check(&doc, &ctx.paths.config_path, &ctx.env).map_err(CliError::Config)?;
+    openclaw_config::edit::check(&doc, &ctx.paths.config_path, &ctx.env)
+        .map_err(CliError::Config)?;
     openclaw_config::write_config(&ctx.paths.config_path, &doc).map_err(CliError::Config)?;
     println!("Generated a gateway token in gateway.auth.token. Restart the gateway to apply.");
     Ok(())

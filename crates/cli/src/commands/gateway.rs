@@ -14,12 +14,18 @@ use crate::cli::RunArgs;
 use crate::context::Ctx;
 use crate::exit::CliError;
 
-fn parse_enum<T: serde::de::DeserializeOwned>(flag: &str, value: &Option<String>, accepted: &str) -> Result<Option<T>, CliError> {
+fn parse_enum<T: serde::de::DeserializeOwned>(
+    flag: &str,
+    value: &Option<String>,
+    accepted: &str,
+) -> Result<Option<T>, CliError> {
     match value {
         None => Ok(None),
-        Some(v) => serde_json::from_value(json!(v))
-            .map(Some)
-            .map_err(|_| CliError::msg(format!("invalid {flag} {v:?}: accepted values are {accepted}"))),
+        Some(v) => serde_json::from_value(json!(v)).map(Some).map_err(|_| {
+            CliError::msg(format!(
+                "invalid {flag} {v:?}: accepted values are {accepted}"
+            ))
+        }),
     }
 }
 
@@ -37,7 +43,8 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
         password: args.password.clone(),
         tailscale: None,
     };
-    let gs = GatewaySettings::resolve(cfg, &ctx.env, &ctx.paths, &overrides).map_err(CliError::Config)?;
+    let gs = GatewaySettings::resolve(cfg, &ctx.env, &ctx.paths, &overrides)
+        .map_err(CliError::Config)?;
     if gs.mode != Some(GatewayMode::Local) && !args.allow_unconfigured {
         let current = match gs.mode {
             Some(GatewayMode::Remote) => "remote",
@@ -104,11 +111,13 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
         crate::commands::force::free_port(gs.port).await;
     }
     let services = openclaw_gateway::Services {
-        config: Some(std::sync::Arc::new(openclaw_gateway::config_service::ConfigService::new(
-            ctx.paths.clone(),
-            ctx.env.clone(),
-            loaded.clone(),
-        ))),
+        config: Some(std::sync::Arc::new(
+            openclaw_gateway::config_service::ConfigService::new(
+                ctx.paths.clone(),
+                ctx.env.clone(),
+                loaded.clone(),
+            ),
+        )),
     };
     let gw = openclaw_gateway::start(settings, services)
         .await
@@ -157,7 +166,9 @@ fn bind_ip(gs: &GatewaySettings) -> Result<IpAddr, CliError> {
                 CliError::msg("gateway.bind is \"custom\" but gateway.customBindHost is not set (an IPv4 address)")
             })?;
             host.parse().map_err(|_| {
-                CliError::msg(format!("gateway.customBindHost {host:?} is not an IPv4 address"))
+                CliError::msg(format!(
+                    "gateway.customBindHost {host:?} is not an IPv4 address"
+                ))
             })?
         }
     })
@@ -214,24 +225,35 @@ fn ensure_dev_setup(ctx: &Ctx) -> Result<(), CliError> {
     });
     openclaw_config::stamp_meta(&mut value, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
     openclaw_config::write_config(path, &value).map_err(CliError::Config)?;
-    openclaw_agent::workspace::ensure_workspace(&workspace)
-        .map_err(|e| CliError::msg(format!("cannot create workspace {}: {e}", workspace.display())))?;
+    openclaw_agent::workspace::ensure_workspace(&workspace).map_err(|e| {
+        CliError::msg(format!(
+            "cannot create workspace {}: {e}",
+            workspace.display()
+        ))
+    })?;
     std::fs::create_dir_all(ctx.paths.sessions_dir("main"))
         .map_err(|e| CliError::msg(format!("cannot create sessions dir: {e}")))?;
-    eprintln!("Created a dev config at {} with a new gateway token.", path.display());
+    eprintln!(
+        "Created a dev config at {} with a new gateway token.",
+        path.display()
+    );
     Ok(())
 }
 
 fn print_dev_banner(ctx: &Ctx, port: u16, base_path: &str) {
     let cfg = ctx.try_config_value();
-    let token = cfg.pointer("/gateway/auth/token").and_then(|v| ctx.secret_value(v));
+    let token = cfg
+        .pointer("/gateway/auth/token")
+        .and_then(|v| ctx.secret_value(v));
     let url = format!("http://127.0.0.1:{port}{base_path}/");
     match token {
         Some(t) => println!("Control UI: {url}#token={t}"),
         None => println!("Control UI: {url}"),
     }
     if cfg.pointer("/agents/defaults/model").is_none() {
-        println!("No model provider is configured yet: run `openclaw onboard` (OpenAI, Anthropic, Ollama or any OpenAI-compatible server).");
+        println!(
+            "No model provider is configured yet: run `openclaw onboard` (OpenAI, Anthropic, Ollama or any OpenAI-compatible server)."
+        );
     }
     let _ = Value::Null;
 }

@@ -25,7 +25,9 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
     }
     let mode = a.mode.clone().unwrap_or_else(|| "local".into());
     if mode != "local" && mode != "remote" {
-        return Err(CliError::msg(format!("invalid --mode {mode:?}: accepted values are local, remote")));
+        return Err(CliError::msg(format!(
+            "invalid --mode {mode:?}: accepted values are local, remote"
+        )));
     }
 
     let mut value = if a.reset {
@@ -33,33 +35,53 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
     } else {
         match ctx.load_config() {
             Ok(loaded) => loaded.parsed.clone(),
-            Err(e) => return Err(CliError::msg(format!("{e}\n  fix the file, or rerun with --reset to start over"))),
+            Err(e) => {
+                return Err(CliError::msg(format!(
+                    "{e}\n  fix the file, or rerun with --reset to start over"
+                )));
+            }
         }
     };
     if !value.is_object() {
         value = json!({});
     }
     let now = chrono::Utc::now();
-    set(&mut value, &["wizard"], json!({
-        "lastRunAt": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "lastRunVersion": env!("CARGO_PKG_VERSION"),
-        "lastRunCommand": "onboard",
-        "lastRunMode": mode,
-    }));
+    set(
+        &mut value,
+        &["wizard"],
+        json!({
+            "lastRunAt": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "lastRunVersion": env!("CARGO_PKG_VERSION"),
+            "lastRunCommand": "onboard",
+            "lastRunMode": mode,
+        }),
+    );
 
     let workspace = a
         .workspace
         .as_deref()
         .map(|w| ctx.paths.expand(w))
-        .or_else(|| value.pointer("/agents/defaults/workspace").and_then(Value::as_str).map(|w| ctx.paths.expand(w)))
+        .or_else(|| {
+            value
+                .pointer("/agents/defaults/workspace")
+                .and_then(Value::as_str)
+                .map(|w| ctx.paths.expand(w))
+        })
         .unwrap_or_else(|| ctx.paths.workspace_dir.clone());
-    set(&mut value, &["agents", "defaults", "workspace"], json!(workspace.display().to_string()));
+    set(
+        &mut value,
+        &["agents", "defaults", "workspace"],
+        json!(workspace.display().to_string()),
+    );
 
     let mut summary = json!({"ok": true, "mode": mode, "workspace": workspace.display().to_string(),
         "configPath": ctx.paths.config_path.display().to_string(), "stateDir": ctx.paths.state_dir.display().to_string()});
 
     if mode == "remote" {
-        let url = a.remote_url.clone().ok_or_else(|| CliError::msg("--mode remote requires --remote-url ws://host:18789"))?;
+        let url = a
+            .remote_url
+            .clone()
+            .ok_or_else(|| CliError::msg("--mode remote requires --remote-url ws://host:18789"))?;
         set(&mut value, &["gateway", "mode"], json!("remote"));
         set(&mut value, &["gateway", "remote", "url"], json!(url));
         if let Some(t) = &a.remote_token {
@@ -73,22 +95,46 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
         if a.reset {
             remove(&mut value, &["gateway", "remote"]);
         }
-        let port = a.gateway_port.or_else(|| value.pointer("/gateway/port").and_then(Value::as_u64).map(|p| p as u16)).unwrap_or(18789);
-        let bind = a.gateway_bind.clone().or_else(|| value.pointer("/gateway/bind").and_then(Value::as_str).map(str::to_string)).unwrap_or_else(|| "loopback".into());
+        let port = a
+            .gateway_port
+            .or_else(|| {
+                value
+                    .pointer("/gateway/port")
+                    .and_then(Value::as_u64)
+                    .map(|p| p as u16)
+            })
+            .unwrap_or(18789);
+        let bind = a
+            .gateway_bind
+            .clone()
+            .or_else(|| {
+                value
+                    .pointer("/gateway/bind")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "loopback".into());
         let auth_mode = a.gateway_auth.clone().unwrap_or_else(|| "token".into());
         set(&mut value, &["gateway", "mode"], json!("local"));
         set(&mut value, &["gateway", "port"], json!(port));
         set(&mut value, &["gateway", "bind"], json!(bind));
         set(&mut value, &["gateway", "auth", "mode"], json!(auth_mode));
         let tailscale = a.tailscale.clone().unwrap_or_else(|| "off".into());
-        set(&mut value, &["gateway", "tailscale"], json!({"mode": tailscale, "resetOnExit": false}));
+        set(
+            &mut value,
+            &["gateway", "tailscale"],
+            json!({"mode": tailscale, "resetOnExit": false}),
+        );
         match auth_mode.as_str() {
             "token" => {
                 let token = if let Some(env) = &a.gateway_token_ref_env {
                     json!({"source": "env", "provider": "default", "id": env})
                 } else if let Some(t) = &a.gateway_token {
                     json!(t)
-                } else if let Some(existing) = value.pointer("/gateway/auth/token").filter(|v| !v.is_null()) {
+                } else if let Some(existing) = value
+                    .pointer("/gateway/auth/token")
+                    .filter(|v| !v.is_null())
+                {
                     existing.clone()
                 } else {
                     json!(hex::encode(rand::random::<[u8; 24]>()))
@@ -99,14 +145,19 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
                 }
             }
             "password" => {
-                let pw = a.gateway_password.clone().ok_or_else(|| CliError::msg("--gateway-auth password requires --gateway-password"))?;
+                let pw = a.gateway_password.clone().ok_or_else(|| {
+                    CliError::msg("--gateway-auth password requires --gateway-password")
+                })?;
                 set(&mut value, &["gateway", "auth", "password"], json!(pw));
             }
             other => {
-                return Err(CliError::msg(format!("invalid --gateway-auth {other:?}: accepted values are token, password")));
+                return Err(CliError::msg(format!(
+                    "invalid --gateway-auth {other:?}: accepted values are token, password"
+                )));
             }
         }
-        summary["gateway"] = json!({"port": port, "bind": bind, "authMode": auth_mode, "tailscaleMode": tailscale});
+        summary["gateway"] =
+            json!({"port": port, "bind": bind, "authMode": auth_mode, "tailscaleMode": tailscale});
     }
 
     let choice = a.auth_choice.clone().unwrap_or_else(|| "skip".into());
@@ -120,13 +171,23 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
     summary["skipHealth"] = json!(a.skip_health);
 
     openclaw_config::stamp_meta(&mut value, env!("CARGO_PKG_VERSION"), now);
-    openclaw_config::edit::check(&value, &ctx.paths.config_path, &ctx.env).map_err(CliError::Config)?;
+    openclaw_config::edit::check(&value, &ctx.paths.config_path, &ctx.env)
+        .map_err(CliError::Config)?;
     openclaw_config::write_config(&ctx.paths.config_path, &value).map_err(CliError::Config)?;
 
-    let created = openclaw_agent::workspace::ensure_workspace(&workspace)
-        .map_err(|e| CliError::msg(format!("cannot create workspace {}: {e}", workspace.display())))?;
-    for dir in [ctx.paths.sessions_dir("main"), ctx.paths.agent_dir("main").join("agent"), ctx.paths.identity_dir()] {
-        std::fs::create_dir_all(&dir).map_err(|e| CliError::msg(format!("cannot create {}: {e}", dir.display())))?;
+    let created = openclaw_agent::workspace::ensure_workspace(&workspace).map_err(|e| {
+        CliError::msg(format!(
+            "cannot create workspace {}: {e}",
+            workspace.display()
+        ))
+    })?;
+    for dir in [
+        ctx.paths.sessions_dir("main"),
+        ctx.paths.agent_dir("main").join("agent"),
+        ctx.paths.identity_dir(),
+    ] {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| CliError::msg(format!("cannot create {}: {e}", dir.display())))?;
     }
     summary["workspaceFilesCreated"] = json!(created);
 
@@ -139,7 +200,9 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
             println!("Gateway token: {t}");
         }
         if choice == "skip" {
-            println!("No model provider configured. Rerun with --auth-choice (openai-api-key, anthropic-api-key, ollama, custom-api-key).");
+            println!(
+                "No model provider configured. Rerun with --auth-choice (openai-api-key, anthropic-api-key, ollama, custom-api-key)."
+            );
         }
         if mode == "local" {
             println!("Start the gateway: openclaw gateway");
@@ -149,7 +212,12 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
 }
 
 /// Write the provider entry for an auth choice and make its model the primary.
-fn apply_auth_choice(ctx: &Ctx, a: &OnboardArgs, choice: &str, value: &mut Value) -> Result<Option<String>, CliError> {
+fn apply_auth_choice(
+    ctx: &Ctx,
+    a: &OnboardArgs,
+    choice: &str,
+    value: &mut Value,
+) -> Result<Option<String>, CliError> {
     let ref_mode = a.secret_input_mode.as_deref() == Some("ref");
     let key = |flag: &Option<String>, env: &str, flag_name: &str| -> Result<Value, CliError> {
         if ref_mode {
@@ -157,7 +225,9 @@ fn apply_auth_choice(ctx: &Ctx, a: &OnboardArgs, choice: &str, value: &mut Value
         }
         match flag.clone().or_else(|| ctx.env_var(env)) {
             Some(k) => Ok(json!(k)),
-            None => Err(CliError::msg(format!("missing {flag_name} (or {env} in the environment), or use --secret-input-mode ref"))),
+            None => Err(CliError::msg(format!(
+                "missing {flag_name} (or {env} in the environment), or use --secret-input-mode ref"
+            ))),
         }
     };
     let (provider_id, provider, model) = match choice {
@@ -177,38 +247,68 @@ fn apply_auth_choice(ctx: &Ctx, a: &OnboardArgs, choice: &str, value: &mut Value
             "claude-sonnet-4-5".to_string(),
         ),
         "ollama" => {
-            let default_host = if ctx.env_var("OPENCLAW_DOCKER_SETUP").is_some() { "host.docker.internal" } else { "127.0.0.1" };
-            let base = a.ollama_base_url.clone().unwrap_or_else(|| format!("http://{default_host}:11434"));
+            let default_host = if ctx.env_var("OPENCLAW_DOCKER_SETUP").is_some() {
+                "host.docker.internal"
+            } else {
+                "127.0.0.1"
+            };
+            let base = a
+                .ollama_base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{default_host}:11434"));
             let base = format!("{}/v1", base.trim_end_matches('/').trim_end_matches("/v1"));
             let model = a.ollama_model.clone().unwrap_or_else(|| "llama3.2".into());
-            ("ollama".to_string(),
-             json!({"baseUrl": base, "api": "openai-completions", "apiKey": "ollama",
+            (
+                "ollama".to_string(),
+                json!({"baseUrl": base, "api": "openai-completions", "apiKey": "ollama",
                     "models": [{"id": model, "name": model, "contextWindow": 128_000, "input": ["text"]}]}),
-             model)
+                model,
+            )
         }
         "custom-api-key" => {
-            let base = a.custom_base_url.clone().ok_or_else(|| CliError::msg("custom-api-key needs --custom-base-url"))?;
-            let model = a.custom_model_id.clone().ok_or_else(|| CliError::msg("custom-api-key needs --custom-model-id"))?;
+            let base = a
+                .custom_base_url
+                .clone()
+                .ok_or_else(|| CliError::msg("custom-api-key needs --custom-base-url"))?;
+            let model = a
+                .custom_model_id
+                .clone()
+                .ok_or_else(|| CliError::msg("custom-api-key needs --custom-model-id"))?;
             let api = match a.custom_compatibility.as_deref().unwrap_or("openai") {
                 "openai" => "openai-completions",
                 "anthropic" => "anthropic-messages",
-                other => return Err(CliError::msg(format!("invalid --custom-compatibility {other:?}: accepted values are openai, anthropic"))),
+                other => {
+                    return Err(CliError::msg(format!(
+                        "invalid --custom-compatibility {other:?}: accepted values are openai, anthropic"
+                    )));
+                }
             };
             let id = custom_provider_id(&base);
             let mut p = json!({"baseUrl": base, "api": api,
                 "models": [{"id": model, "name": model, "contextWindow": 128_000, "input": ["text"]}]});
             match (&a.custom_api_key, ref_mode) {
-                (_, true) => p["apiKey"] = json!({"source": "env", "provider": "default", "id": "CUSTOM_API_KEY"}),
+                (_, true) => {
+                    p["apiKey"] =
+                        json!({"source": "env", "provider": "default", "id": "CUSTOM_API_KEY"})
+                }
                 (Some(k), false) => p["apiKey"] = json!(k),
                 (None, false) => {}
             }
             (id, p, model)
         }
-        other => return Err(CliError::msg(format!("unknown --auth-choice {other:?}: accepted values are {AUTH_CHOICES}"))),
+        other => {
+            return Err(CliError::msg(format!(
+                "unknown --auth-choice {other:?}: accepted values are {AUTH_CHOICES}"
+            )));
+        }
     };
     let full = format!("{provider_id}/{model}");
     set(value, &["models", "providers", &provider_id], provider);
-    set(value, &["agents", "defaults", "model", "primary"], json!(full));
+    set(
+        value,
+        &["agents", "defaults", "model", "primary"],
+        json!(full),
+    );
     Ok(Some(full))
 }
 
@@ -216,7 +316,16 @@ fn apply_auth_choice(ctx: &Ctx, a: &OnboardArgs, choice: &str, value: &mut Value
 pub fn custom_provider_id(base_url: &str) -> String {
     let rest = base_url.split("://").nth(1).unwrap_or(base_url);
     let hostport = rest.split('/').next().unwrap_or(rest);
-    let slug: String = hostport.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug: String = hostport
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
     format!("custom-{}", slug.trim_matches('-'))
 }
 
@@ -231,12 +340,16 @@ fn set(root: &mut Value, path: &[&str], v: Value) {
             map.insert((*key).to_string(), v);
             return;
         }
-        cur = map.entry((*key).to_string()).or_insert_with(|| Value::Object(Map::new()));
+        cur = map
+            .entry((*key).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
 fn remove(root: &mut Value, path: &[&str]) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut cur = root;
     for key in parents {
         match cur.get_mut(*key) {
@@ -251,11 +364,20 @@ fn remove(root: &mut Value, path: &[&str]) {
 
 fn prompt(question: &str, default: &str) -> Result<String, CliError> {
     print!("{question} [{default}]: ");
-    std::io::stdout().flush().map_err(|e| CliError::msg(e.to_string()))?;
+    std::io::stdout()
+        .flush()
+        .map_err(|e| CliError::msg(e.to_string()))?;
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| CliError::msg(e.to_string()))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::msg(e.to_string()))?;
     let line = line.trim();
-    Ok(if line.is_empty() { default.to_string() } else { line.to_string() })
+    Ok(if line.is_empty() {
+        default.to_string()
+    } else {
+        line.to_string()
+    })
 }
 
 fn ask(ctx: &Ctx, a: &mut OnboardArgs) -> Result<(), CliError> {
@@ -264,7 +386,10 @@ fn ask(ctx: &Ctx, a: &mut OnboardArgs) -> Result<(), CliError> {
         return Err(CliError::msg("onboarding cancelled"));
     }
     if a.mode.is_none() {
-        a.mode = Some(prompt("Mode: local gateway here, or remote client (local/remote)", "local")?);
+        a.mode = Some(prompt(
+            "Mode: local gateway here, or remote client (local/remote)",
+            "local",
+        )?);
     }
     if a.mode.as_deref() == Some("remote") {
         if a.remote_url.is_none() {
@@ -280,20 +405,31 @@ fn ask(ctx: &Ctx, a: &mut OnboardArgs) -> Result<(), CliError> {
         a.auth_choice = Some(prompt(&format!("Model provider ({AUTH_CHOICES})"), "skip")?);
     }
     match a.auth_choice.as_deref() {
-        Some("openai-api-key") if a.openai_api_key.is_none() && ctx.env_var("OPENAI_API_KEY").is_none() => {
+        Some("openai-api-key")
+            if a.openai_api_key.is_none() && ctx.env_var("OPENAI_API_KEY").is_none() =>
+        {
             a.openai_api_key = Some(prompt("OpenAI API key", "")?);
         }
-        Some("anthropic-api-key") if a.anthropic_api_key.is_none() && ctx.env_var("ANTHROPIC_API_KEY").is_none() => {
+        Some("anthropic-api-key")
+            if a.anthropic_api_key.is_none() && ctx.env_var("ANTHROPIC_API_KEY").is_none() =>
+        {
             a.anthropic_api_key = Some(prompt("Anthropic API key", "")?);
         }
         Some("ollama") => {
-            a.ollama_base_url.get_or_insert(prompt("Ollama URL", "http://127.0.0.1:11434")?);
-            a.ollama_model.get_or_insert(prompt("Ollama model", "llama3.2")?);
+            a.ollama_base_url
+                .get_or_insert(prompt("Ollama URL", "http://127.0.0.1:11434")?);
+            a.ollama_model
+                .get_or_insert(prompt("Ollama model", "llama3.2")?);
         }
         Some("custom-api-key") => {
-            a.custom_base_url.get_or_insert(prompt("Base URL (OpenAI-compatible, e.g. http://127.0.0.1:8080/v1)", "http://127.0.0.1:8080/v1")?);
-            a.custom_model_id.get_or_insert(prompt("Model id", "default")?);
-            a.custom_compatibility.get_or_insert(prompt("Compatibility (openai/anthropic)", "openai")?);
+            a.custom_base_url.get_or_insert(prompt(
+                "Base URL (OpenAI-compatible, e.g. http://127.0.0.1:8080/v1)",
+                "http://127.0.0.1:8080/v1",
+            )?);
+            a.custom_model_id
+                .get_or_insert(prompt("Model id", "default")?);
+            a.custom_compatibility
+                .get_or_insert(prompt("Compatibility (openai/anthropic)", "openai")?);
             let k = prompt("API key (empty for none)", "")?;
             if a.custom_api_key.is_none() && !k.is_empty() {
                 a.custom_api_key = Some(k);
@@ -316,8 +452,14 @@ mod tests {
 
     #[test]
     fn custom_provider_ids_match_openclaw_shape() {
-        assert_eq!(custom_provider_id("http://127.0.0.1:18999/v1"), "custom-127-0-0-1-18999");
-        assert_eq!(custom_provider_id("https://llm.example.com/v1"), "custom-llm-example-com");
+        assert_eq!(
+            custom_provider_id("http://127.0.0.1:18999/v1"),
+            "custom-127-0-0-1-18999"
+        );
+        assert_eq!(
+            custom_provider_id("https://llm.example.com/v1"),
+            "custom-llm-example-com"
+        );
     }
 
     #[test]

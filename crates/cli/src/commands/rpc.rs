@@ -8,7 +8,12 @@ use crate::client::GatewayClient;
 use crate::context::{Ctx, print_json};
 use crate::exit::CliError;
 
-pub async fn call_once(ctx: &Ctx, args: &ClientArgs, method: &str, params: Value) -> Result<Value, CliError> {
+pub async fn call_once(
+    ctx: &Ctx,
+    args: &ClientArgs,
+    method: &str,
+    params: Value,
+) -> Result<Value, CliError> {
     let opts = ctx.connect_options(args)?;
     let mut client = GatewayClient::connect(opts).await?;
     let out = client.call(method, params).await?;
@@ -29,14 +34,22 @@ pub async fn health(ctx: &Ctx, args: &ClientArgs) -> Result<(), CliError> {
             println!(
                 "  agent {}{}: {} session(s)",
                 a["agentId"].as_str().unwrap_or("?"),
-                if a["isDefault"] == true { " (default)" } else { "" },
+                if a["isDefault"] == true {
+                    " (default)"
+                } else {
+                    ""
+                },
                 a["sessions"]["count"]
             );
         }
     }
     let channels = v["channelOrder"].as_array().map(|c| c.len()).unwrap_or(0);
     println!("  channels: {channels}");
-    if ok { Ok(()) } else { Err(CliError::msg("gateway reports unhealthy")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::msg("gateway reports unhealthy"))
+    }
 }
 
 pub async fn status(ctx: &Ctx, args: &ClientArgs) -> Result<(), CliError> {
@@ -49,7 +62,11 @@ pub async fn status(ctx: &Ctx, args: &ClientArgs) -> Result<(), CliError> {
     println!("Gateway: reachable");
     if g.is_object() {
         println!("  version: {}", g["version"].as_str().unwrap_or("?"));
-        println!("  bind:    {} (auth {})", g["bind"].as_str().unwrap_or("?"), g["authMode"].as_str().unwrap_or("?"));
+        println!(
+            "  bind:    {} (auth {})",
+            g["bind"].as_str().unwrap_or("?"),
+            g["authMode"].as_str().unwrap_or("?")
+        );
         println!("  uptime:  {}s", g["uptimeMs"].as_u64().unwrap_or(0) / 1000);
         println!("  config:  {}", g["configPath"].as_str().unwrap_or("?"));
     }
@@ -57,7 +74,11 @@ pub async fn status(ctx: &Ctx, args: &ClientArgs) -> Result<(), CliError> {
     println!("Sessions: {}", s["count"]);
     if let Some(recent) = s["recent"].as_array() {
         for r in recent.iter().take(10) {
-            println!("  {}  {}", r["key"].as_str().unwrap_or("?"), r["model"].as_str().unwrap_or(""));
+            println!(
+                "  {}  {}",
+                r["key"].as_str().unwrap_or("?"),
+                r["model"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(())
@@ -78,7 +99,10 @@ pub async fn gateway_status(ctx: &Ctx, args: &ClientArgs) -> Result<(), CliError
                 println!("Runtime: running");
                 println!("Gateway target: {url}");
                 println!("Connectivity probe: ok (protocol {})", hello["protocol"]);
-                let scopes = hello["auth"]["scopes"].as_array().cloned().unwrap_or_default();
+                let scopes = hello["auth"]["scopes"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let capability = if scopes.iter().any(|s| s == "operator.admin") {
                     "admin-capable"
                 } else if scopes.iter().any(|s| s == "operator.write") {
@@ -108,7 +132,9 @@ pub async fn call(ctx: &Ctx, args: &CallArgs) -> Result<(), CliError> {
     let opts = ctx.connect_options(&args.client)?;
     let mut client = GatewayClient::connect(opts).await?;
     let out = if args.expect_final {
-        client.call_expect_final(&args.method, params, |_| {}).await?
+        client
+            .call_expect_final(&args.method, params, |_| {})
+            .await?
     } else {
         client.call(&args.method, params).await?
     };

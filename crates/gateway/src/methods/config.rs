@@ -8,16 +8,17 @@ use crate::config_service::{ConfigService, Written, announce};
 use openclaw_config::redact;
 
 fn service(ctx: &CallCtx) -> Result<std::sync::Arc<ConfigService>, MethodError> {
-    ctx.state
-        .services
-        .config
-        .clone()
-        .ok_or_else(|| MethodError::Unavailable("config service is not running on this gateway".into()))
+    ctx.state.services.config.clone().ok_or_else(|| {
+        MethodError::Unavailable("config service is not running on this gateway".into())
+    })
 }
 
 pub async fn get(ctx: &CallCtx, _params: Value) -> MethodResult {
     let cfg = service(ctx)?.snapshot();
-    let raw = cfg.raw_text.as_deref().map(|r| redact::redact_raw(r, &cfg.parsed));
+    let raw = cfg
+        .raw_text
+        .as_deref()
+        .map(|r| redact::redact_raw(r, &cfg.parsed));
     Ok(json!({
         "path": cfg.path,
         "exists": cfg.exists(),
@@ -79,12 +80,23 @@ pub async fn schema(_ctx: &CallCtx, _params: Value) -> MethodResult {
 
 /// `models.list`: the models of every configured provider.
 pub async fn models_list(ctx: &CallCtx, _params: Value) -> MethodResult {
-    let Some(svc) = ctx.state.services.config.clone() else { return Ok(json!({"models": []})) };
+    let Some(svc) = ctx.state.services.config.clone() else {
+        return Ok(json!({"models": []}));
+    };
     let cfg = svc.snapshot();
     let mut models = Vec::new();
-    if let Some(providers) = cfg.value.pointer("/models/providers").and_then(Value::as_object) {
+    if let Some(providers) = cfg
+        .value
+        .pointer("/models/providers")
+        .and_then(Value::as_object)
+    {
         for (provider, p) in providers {
-            for m in p.get("models").and_then(Value::as_array).into_iter().flatten() {
+            for m in p
+                .get("models")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
                 models.push(json!({
                     "id": id,
@@ -119,5 +131,7 @@ pub async fn agents_list(ctx: &CallCtx, _params: Value) -> MethodResult {
             })
             .collect();
     }
-    Ok(json!({"defaultId": s.default_agent_id, "mainKey": s.main_key, "scope": "per-sender", "agents": agents}))
+    Ok(
+        json!({"defaultId": s.default_agent_id, "mainKey": s.main_key, "scope": "per-sender", "agents": agents}),
+    )
 }

@@ -94,7 +94,8 @@ pub type MethodResult = Result<Value, MethodError>;
 /// Parse `params` into a typed struct; `null`/absent params parse as `{}`.
 pub fn parse<T: DeserializeOwned>(params: Value) -> Result<T, MethodError> {
     let params = if params.is_null() { json!({}) } else { params };
-    serde_json::from_value(params).map_err(|e| MethodError::InvalidParams(format!("invalid params: {e}")))
+    serde_json::from_value(params)
+        .map_err(|e| MethodError::InvalidParams(format!("invalid params: {e}")))
 }
 
 /// The scope a method requires, or `None` when the method is unknown.
@@ -115,7 +116,10 @@ pub fn required_scope(method: &str) -> Option<Scope> {
         | "sessions.reset" | "sessions.delete" | "sessions.compact" | "wake"
         | "web.login.start" | "web.login.wait" => Scope::Write,
         "sandbox.recreate" | "channels.logout" => Scope::Admin,
-        m if m.starts_with("device.pair.") || m.starts_with("device.token.") || m.starts_with("node.pair.") => {
+        m if m.starts_with("device.pair.")
+            || m.starts_with("device.token.")
+            || m.starts_with("node.pair.") =>
+        {
             Scope::Pairing
         }
         m if m.starts_with("exec.approval.") => Scope::Approvals,
@@ -136,7 +140,11 @@ pub async fn dispatch(ctx: &CallCtx, method: &str, params: Value) -> ResponseFra
     if !ctx.identity.has_scope(scope) {
         return ResponseFrame::err(
             id,
-            ErrorShape::new(codes::FORBIDDEN, format!("missing scope: {}", scope.as_str())).with_details(
+            ErrorShape::new(
+                codes::FORBIDDEN,
+                format!("missing scope: {}", scope.as_str()),
+            )
+            .with_details(
                 json!({"code": detail_codes::MISSING_SCOPE, "missingScope": scope.as_str(),
                        "requiredScopes": [scope.as_str()]}),
             ),

@@ -136,11 +136,17 @@ fn tail_file(file: PathBuf, cursor: Option<u64>, limit: usize, max_bytes: u64) -
     };
     let end = (start + max_bytes).min(size);
     let truncated = end < size;
-    f.seek(SeekFrom::Start(start)).map_err(|e| MethodError::Internal(e.to_string()))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| MethodError::Internal(e.to_string()))?;
     let mut buf = vec![0u8; (end - start) as usize];
-    f.read_exact(&mut buf).map_err(|e| MethodError::Internal(e.to_string()))?;
+    f.read_exact(&mut buf)
+        .map_err(|e| MethodError::Internal(e.to_string()))?;
     // Only hand out whole lines; the cursor stops after the last newline.
-    let consumed = buf.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);
+    let consumed = buf
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
     let text = String::from_utf8_lossy(&buf[..consumed]);
     let mut lines: Vec<&str> = text.lines().collect();
     // Without a cursor the first line may be cut in the middle: drop it.

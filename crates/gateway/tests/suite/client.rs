@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct TestServer {
     pub gw: Option<RunningGateway>,
@@ -25,9 +26,15 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = ServerSettings::for_tests(dir.path().to_path_buf(), auth);
         tweak(&mut settings);
-        let gw = openclaw_gateway::start(settings, Services::default()).await.unwrap();
+        let gw = openclaw_gateway::start(settings, Services::default())
+            .await
+            .unwrap();
         let url = format!("ws://{}/", gw.local_addr());
-        Self { gw: Some(gw), url, _dir: dir }
+        Self {
+            gw: Some(gw),
+            url,
+            _dir: dir,
+        }
     }
 
     pub fn token(t: &str) -> AuthConfig {
@@ -63,7 +70,9 @@ pub async fn next_json(ws: &mut Ws) -> Value {
 /// Read until the socket closes; return the close frame.
 pub async fn expect_close(ws: &mut Ws) -> Option<CloseFrame> {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("timed out waiting for close");
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("timed out waiting for close");
         match msg {
             None => return None,
             Some(Err(_)) => return None,
@@ -102,7 +111,11 @@ pub async fn connected(url: &str, token: &str, scopes: &[&str]) -> Ws {
 
 /// Call a method and return the response frame, skipping events.
 pub async fn call(ws: &mut Ws, id: &str, method: &str, params: Value) -> Value {
-    send(ws, &json!({"type":"req","id":id,"method":method,"params":params})).await;
+    send(
+        ws,
+        &json!({"type":"req","id":id,"method":method,"params":params}),
+    )
+    .await;
     loop {
         let f = next_json(ws).await;
         if f["type"] == "res" && f["id"] == id {
@@ -121,5 +134,10 @@ pub async fn wait_event(ws: &mut Ws, name: &str) -> Value {
     }
 }
 
-pub const ALL_SCOPES: &[&str] =
-    &["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"];
+pub const ALL_SCOPES: &[&str] = &[
+    "operator.admin",
+    "operator.read",
+    "operator.write",
+    "operator.approvals",
+    "operator.pairing",
+];

@@ -18,11 +18,28 @@ async fn v3_client_gets_protocol_3_and_hello_ok_shape() {
         assert!(p.get(key).is_some(), "hello-ok lacks {key}: {p}");
     }
     assert!(p["server"]["connId"].is_string());
-    assert!(p["features"]["methods"].as_array().unwrap().iter().any(|m| m == "health"));
-    for key in ["presence", "health", "stateVersion", "uptimeMs", "configPath", "stateDir", "sessionDefaults"] {
+    assert!(
+        p["features"]["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "health")
+    );
+    for key in [
+        "presence",
+        "health",
+        "stateVersion",
+        "uptimeMs",
+        "configPath",
+        "stateDir",
+        "sessionDefaults",
+    ] {
         assert!(p["snapshot"].get(key).is_some(), "snapshot lacks {key}");
     }
-    assert_eq!(p["snapshot"]["sessionDefaults"]["mainSessionKey"], "agent:main:main");
+    assert_eq!(
+        p["snapshot"]["sessionDefaults"]["mainSessionKey"],
+        "agent:main:main"
+    );
     assert!(p["policy"]["maxPayload"].as_u64().unwrap() > 0);
     assert_eq!(p["policy"]["tickIntervalMs"], 15000);
 }
@@ -53,7 +70,12 @@ async fn missing_token_is_refused_with_1008_and_baseline_wording() {
     assert_eq!(res["ok"], false);
     assert_eq!(res["error"]["code"], "INVALID_REQUEST");
     assert_eq!(res["error"]["details"]["code"], "AUTH_TOKEN_MISSING");
-    assert!(res["error"]["message"].as_str().unwrap().starts_with("unauthorized: gateway token missing"));
+    assert!(
+        res["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unauthorized: gateway token missing")
+    );
     let close = expect_close(&mut ws).await.unwrap();
     assert_eq!(u16::from(close.code), 1008);
     assert!(close.reason.as_str().contains("gateway token missing"));
@@ -84,7 +106,11 @@ async fn first_frame_must_be_connect() {
     let srv = TestServer::start(TestServer::token("T")).await;
     let mut ws = open(&srv.url).await;
     let _challenge = next_json(&mut ws).await;
-    send(&mut ws, &json!({"type":"req","id":"1","method":"health","params":{}})).await;
+    send(
+        &mut ws,
+        &json!({"type":"req","id":"1","method":"health","params":{}}),
+    )
+    .await;
     let close = expect_close(&mut ws).await.unwrap();
     assert_eq!(u16::from(close.code), 1002);
 }
@@ -106,7 +132,11 @@ async fn oversized_frames_are_refused_before_and_after_connect() {
     assert_eq!(u16::from(close.code), 1009);
     // After connect: policy.maxPayload applies.
     let mut ws = connected(&srv.url, "T", ALL_SCOPES).await;
-    send(&mut ws, &json!({"type":"req","id":"x","method":"health","params":{"pad":"y".repeat(5000)}})).await;
+    send(
+        &mut ws,
+        &json!({"type":"req","id":"x","method":"health","params":{"pad":"y".repeat(5000)}}),
+    )
+    .await;
     let close = expect_close(&mut ws).await;
     if let Some(c) = close {
         assert_eq!(u16::from(c.code), 1009);
@@ -117,19 +147,32 @@ async fn oversized_frames_are_refused_before_and_after_connect() {
 async fn foreign_browser_origin_is_refused() {
     let srv = TestServer::start(TestServer::token("T")).await;
     let mut req = srv.url.as_str().into_client_request().unwrap();
-    req.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
+    req.headers_mut()
+        .insert("Origin", "https://evil.example".parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     let _ = next_json(&mut ws).await;
-    send(&mut ws, &connect_frame(3, 4, json!({"token":"T"}), ALL_SCOPES)).await;
+    send(
+        &mut ws,
+        &connect_frame(3, 4, json!({"token":"T"}), ALL_SCOPES),
+    )
+    .await;
     let res = next_json(&mut ws).await;
-    assert_eq!(res["error"]["details"]["code"], "CONTROL_UI_ORIGIN_NOT_ALLOWED");
+    assert_eq!(
+        res["error"]["details"]["code"],
+        "CONTROL_UI_ORIGIN_NOT_ALLOWED"
+    );
     assert_eq!(u16::from(expect_close(&mut ws).await.unwrap().code), 1008);
 
     let mut req = srv.url.as_str().into_client_request().unwrap();
-    req.headers_mut().insert("Origin", "http://127.0.0.1:18789".parse().unwrap());
+    req.headers_mut()
+        .insert("Origin", "http://127.0.0.1:18789".parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     let _ = next_json(&mut ws).await;
-    send(&mut ws, &connect_frame(3, 4, json!({"token":"T"}), ALL_SCOPES)).await;
+    send(
+        &mut ws,
+        &connect_frame(3, 4, json!({"token":"T"}), ALL_SCOPES),
+    )
+    .await;
     assert_eq!(next_json(&mut ws).await["ok"], true);
 }
 
@@ -138,6 +181,9 @@ async fn non_loopback_bind_without_auth_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = openclaw_gateway::ServerSettings::for_tests(dir.path().into(), AuthConfig::None);
     s.bind = "0.0.0.0:0".parse().unwrap();
-    let err = openclaw_gateway::start(s, openclaw_gateway::Services::default()).await.err().unwrap();
+    let err = openclaw_gateway::start(s, openclaw_gateway::Services::default())
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("refusing to bind"), "{err}");
 }

@@ -31,7 +31,8 @@ async fn missing_scope_is_forbidden_with_details() {
 
 #[tokio::test]
 async fn ticks_arrive_with_increasing_seq() {
-    let srv = TestServer::start_with(TestServer::token("T"), |s| s.policy.tick_interval_ms = 50).await;
+    let srv =
+        TestServer::start_with(TestServer::token("T"), |s| s.policy.tick_interval_ms = 50).await;
     let mut ws = connected(&srv.url, "T", ALL_SCOPES).await;
     let a = wait_event(&mut ws, "tick").await;
     let b = wait_event(&mut ws, "tick").await;
@@ -76,16 +77,24 @@ async fn http_probes_need_no_auth_and_other_routes_need_bearer() {
     let r = http_get(&format!("{base}api/nothing"), Some("T")).await;
     assert!(r.starts_with("HTTP/1.1 404"), "{r}");
     let r = http_get(&base, None).await;
-    assert!(r.starts_with("HTTP/1.1 200") && r.contains("text/html"), "{r}");
+    assert!(
+        r.starts_with("HTTP/1.1 200") && r.contains("text/html"),
+        "{r}"
+    );
 }
 
 /// A tiny HTTP/1.1 GET over a raw socket (keeps reqwest out of this crate's tests).
 async fn http_get(url: &str, bearer: Option<&str>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    let auth = bearer
+        .map(|b| format!("Authorization: Bearer {b}\r\n"))
+        .unwrap_or_default();
     let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();

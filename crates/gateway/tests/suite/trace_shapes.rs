@@ -22,7 +22,10 @@ fn type_name(v: &Value) -> &'static str {
 #[tokio::test]
 async fn recorded_v3_requests_get_baseline_shaped_responses() {
     let fixture = include_str!("../fixtures/v3-read-methods.shapes.jsonl");
-    let cs = start_with_config(Some("{ gateway: { mode: 'local', auth: { token: 'testtoken123' } } }")).await;
+    let cs = start_with_config(Some(
+        "{ gateway: { mode: 'local', auth: { token: 'testtoken123' } } }",
+    ))
+    .await;
     let mut checked = 0;
     for line in fixture.lines() {
         let rec: Value = serde_json::from_str(line).unwrap();
@@ -54,8 +57,14 @@ async fn recorded_v3_requests_get_baseline_shaped_responses() {
             if method == "connect" && key == "canvasHostUrl" {
                 continue;
             }
-            let got = payload.get(key).unwrap_or_else(|| panic!("{method}: response lacks {key}: {payload}"));
-            assert_eq!(type_name(got), expected.as_str().unwrap(), "{method}.{key} has the wrong type: {got}");
+            let got = payload
+                .get(key)
+                .unwrap_or_else(|| panic!("{method}: response lacks {key}: {payload}"));
+            assert_eq!(
+                type_name(got),
+                expected.as_str().unwrap(),
+                "{method}.{key} has the wrong type: {got}"
+            );
         }
         checked += 1;
         let _ = ws.close(None).await;

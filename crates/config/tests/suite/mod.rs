@@ -1,0 +1,10 @@
+mod edit;
+mod env;
+mod include;
+mod parse;
+mod redact;
+mod reload;
+mod resolve;
+mod schema;
+mod support;
+mod write;
