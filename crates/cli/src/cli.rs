@@ -44,6 +44,40 @@ pub enum Command {
     Completion(CompletionArgs),
     /// Exit 0 when the local gateway answers /healthz (used by container health checks).
     Healthcheck(HealthcheckArgs),
+    /// Device pairing: list, approve, reject, remove.
+    #[command(subcommand)]
+    Devices(DevicesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCmd {
+    /// Pending pairing requests and paired devices.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Approve a pending request (bare: show the newest request and exit 1).
+    Approve {
+        request_id: Option<String>,
+        #[arg(long)]
+        latest: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Reject a pending request.
+    Reject {
+        request_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Remove a paired device (its tokens stop working).
+    Remove {
+        device_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]

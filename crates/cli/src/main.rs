@@ -61,5 +61,6 @@ async fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::Dashboard(d) => commands::misc::dashboard(&ctx()?, d),
         Command::Completion(c) => commands::misc::completion(c),
         Command::Healthcheck(h) => commands::misc::healthcheck(h),
+        Command::Devices(d) => commands::devices::run(&ctx()?, d).await,
     }
 }

@@ -83,10 +83,14 @@ async fn root_or_upgrade(
         .map(str::to_string);
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let origin_allowed = state.origins.allows(origin.as_deref(), host);
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
     let peer = PeerInfo {
         addr,
         origin,
         origin_allowed,
+        forwarded,
     };
     let max = state.settings.policy.max_payload as usize;
     ws.max_message_size(max + 1)

@@ -11,6 +11,7 @@ use crate::config_service::ConfigService;
 #[derive(Default)]
 pub struct Services {
     pub config: Option<Arc<ConfigService>>,
+    pub devices: Option<Arc<openclaw_store::devices::DeviceStore>>,
 }
 
 impl Services {

@@ -37,6 +37,10 @@ pub struct ServerSettings {
     pub log_file: Option<PathBuf>,
     /// Allow an unauthenticated non-loopback bind (never set by the CLI; tests only).
     pub allow_insecure_bind: bool,
+    /// `gateway.nodes.pairing.autoApproveLocal`: pair direct loopback devices without asking.
+    pub auto_approve_local: bool,
+    /// `gateway.controlUi.allowInsecureAuth`: let browsers connect without device identity.
+    pub allow_insecure_auth: bool,
 }
 
 impl ServerSettings {
@@ -59,6 +63,8 @@ impl ServerSettings {
             main_key: "main".into(),
             log_file: None,
             allow_insecure_bind: false,
+            auto_approve_local: true,
+            allow_insecure_auth: false,
         }
     }
 

@@ -40,11 +40,19 @@ pub struct PeerInfo {
     pub origin: Option<String>,
     /// Result of the browser origin policy, decided at upgrade time from Origin + Host.
     pub origin_allowed: bool,
+    /// The request carried proxy headers (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`).
+    pub forwarded: bool,
 }
 
 impl PeerInfo {
     pub fn is_browser(&self) -> bool {
         self.origin.is_some()
+    }
+
+    /// A direct loopback connection: loopback peer and no proxy in between. Only these are
+    /// trusted for automatic device approval.
+    pub fn is_direct_loopback(&self) -> bool {
+        self.addr.ip().is_loopback() && !self.forwarded
     }
 }
 
@@ -259,15 +267,46 @@ async fn handshake(
         return reject(out, &req.id, failure.to_error(), close_codes::POLICY).await;
     }
 
+    let mut device_scopes: Option<Vec<String>> = None;
     let auth_method = match check_connect_auth(&settings.auth, params.auth.as_ref()) {
         Ok(m) => m,
-        Err(failure) => {
-            state.rate_limiter.record_failure(ip, peer.is_browser());
-            tracing::warn!(ip = %ip, reason = failure.detail_code(), client = %params.client.id, "connect rejected");
-            return reject(out, &req.id, failure.to_error(), close_codes::POLICY).await;
-        }
+        Err(failure) => match device_token_login(state, &params) {
+            Some(scopes) => {
+                device_scopes = Some(scopes);
+                AuthMethod::DeviceToken
+            }
+            None => {
+                state.rate_limiter.record_failure(ip, peer.is_browser());
+                tracing::warn!(ip = %ip, reason = failure.detail_code(), client = %params.client.id, "connect rejected");
+                return reject(out, &req.id, failure.to_error(), close_codes::POLICY).await;
+            }
+        },
     };
     state.rate_limiter.record_success(ip);
+
+    let (device_id, device_token, approved) =
+        match crate::pairing::evaluate(state, &params, nonce, peer).await {
+            crate::pairing::DeviceOutcome::Anonymous => (None, None, None),
+            crate::pairing::DeviceOutcome::Paired {
+                device_id,
+                token,
+                approved_scopes,
+            } => (Some(device_id), Some(token), Some(approved_scopes)),
+            crate::pairing::DeviceOutcome::Refused(err) => {
+                let reason = if err.detail_code() == Some(detail_codes::PAIRING_REQUIRED) {
+                    "pairing required".to_string()
+                } else {
+                    err.message.clone()
+                };
+                let _ = out
+                    .send(Outbound::Text(
+                        Frame::Res(ResponseFrame::err(&req.id, err)).to_text(),
+                    ))
+                    .await;
+                let _ = out.send(Outbound::Close(close_codes::POLICY, reason)).await;
+                return Err(());
+            }
+        };
 
     let role = match params.role.as_deref().unwrap_or("operator") {
         "operator" => Role::Operator,
@@ -280,10 +319,19 @@ async fn handshake(
             return reject(out, &req.id, err, close_codes::POLICY).await;
         }
     };
-    let scopes: Vec<Scope> = match &params.scopes {
+    let mut scopes: Vec<Scope> = match &params.scopes {
         Some(list) => list.iter().filter_map(|s| Scope::parse(s)).collect(),
         None => vec![Scope::Read, Scope::Write],
     };
+    // A device-token login holds at most what that device was approved for.
+    if let Some(limit) = device_scopes.or(if auth_method == AuthMethod::DeviceToken {
+        approved
+    } else {
+        None
+    }) {
+        let limit: Vec<Scope> = limit.iter().filter_map(|s| Scope::parse(s)).collect();
+        scopes.retain(|s| openclaw_protocol::scopes_satisfy(&limit, *s));
+    }
 
     let conn_id = uuid::Uuid::new_v4().to_string();
     let identity = ConnIdentity {
@@ -294,11 +342,10 @@ async fn handshake(
         protocol,
         client: params.client.clone(),
         auth_method,
-        device_id: params.device.as_ref().map(|d| d.id.clone()),
+        device_id,
     };
-    let _ = nonce;
 
-    let hello = hello_ok(state, &identity);
+    let hello = hello_ok(state, &identity, device_token);
     let res = ResponseFrame::ok(req.id, json!(hello));
     if out
         .send(Outbound::Text(Frame::Res(res).to_text()))
@@ -311,7 +358,7 @@ async fn handshake(
     Ok(identity)
 }
 
-fn hello_ok(state: &SharedState, id: &ConnIdentity) -> HelloOk {
+fn hello_ok(state: &SharedState, id: &ConnIdentity, device_token: Option<String>) -> HelloOk {
     let s = &state.settings;
     let snapshot = Snapshot {
         presence: state.presence_list(),
@@ -344,7 +391,7 @@ fn hello_ok(state: &SharedState, id: &ConnIdentity) -> HelloOk {
         auth: Some(HelloAuth {
             role: id.role.as_str().into(),
             scopes: id.scopes.iter().map(|s| s.as_str().to_string()).collect(),
-            device_token: None,
+            device_token,
             issued_at_ms: Some(now_ms()),
             method: Some(id.auth_method.as_str().into()),
         }),
@@ -457,6 +504,16 @@ async fn run_connection(
     tasks.abort_all();
     state.remove_presence(&identity.conn_id);
     tracing::info!(conn = %identity.conn_id, "client disconnected");
+}
+
+/// A paired device may log in with its device token instead of the shared secret.
+fn device_token_login(state: &SharedState, params: &ConnectParams) -> Option<Vec<String>> {
+    let store = state.services.devices.as_ref()?;
+    let device = params.device.as_ref()?;
+    let auth = params.auth.as_ref()?;
+    let token = auth.device_token.as_deref().or(auth.token.as_deref())?;
+    let verified = store.verify_device_token(Some(&device.id), token, now_ms())?;
+    Some(verified.scopes)
 }
 
 fn should_deliver(identity: &ConnIdentity, ev: &BusEvent) -> bool {

@@ -106,11 +106,17 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
         main_key: agents.main_key.clone(),
         log_file: Some(log_file),
         allow_insecure_bind: false,
+        auto_approve_local: gs.auto_approve_local,
+        allow_insecure_auth: gs.allow_insecure_auth,
     };
     if args.force {
         crate::commands::force::free_port(gs.port).await;
     }
+    let devices = openclaw_store::devices::DeviceStore::open(ctx.paths.devices_dir())
+        .await
+        .map_err(|e| CliError::msg(format!("cannot open the device pairing store: {e}")))?;
     let services = openclaw_gateway::Services {
+        devices: Some(std::sync::Arc::new(devices)),
         config: Some(std::sync::Arc::new(
             openclaw_gateway::config_service::ConfigService::new(
                 ctx.paths.clone(),

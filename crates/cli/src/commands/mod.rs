@@ -1,4 +1,5 @@
 pub mod config;
+pub mod devices;
 pub mod doctor;
 pub mod force;
 pub mod gateway;

@@ -2,6 +2,7 @@
 //! and the single place where a handler's `MethodError` becomes a wire `ErrorShape`.
 
 pub mod config;
+pub mod devices;
 pub mod system;
 
 use std::net::IpAddr;
@@ -29,6 +30,13 @@ pub const METHODS: &[&str] = &[
     "config.schema",
     "models.list",
     "agents.list",
+    "device.pair.list",
+    "device.pair.approve",
+    "device.pair.reject",
+    "device.pair.remove",
+    "device.pair.rename",
+    "device.token.rotate",
+    "device.token.revoke",
 ];
 
 /// Events advertised in `hello-ok.features.events`.
@@ -162,6 +170,13 @@ pub async fn dispatch(ctx: &CallCtx, method: &str, params: Value) -> ResponseFra
         "config.schema" => config::schema(ctx, params).await,
         "models.list" => config::models_list(ctx, params).await,
         "agents.list" => config::agents_list(ctx, params).await,
+        "device.pair.list" => devices::list(ctx, params).await,
+        "device.pair.approve" => devices::approve(ctx, params).await,
+        "device.pair.reject" => devices::reject(ctx, params).await,
+        "device.pair.remove" => devices::remove(ctx, params).await,
+        "device.pair.rename" => devices::rename(ctx, params).await,
+        "device.token.rotate" => devices::rotate(ctx, params).await,
+        "device.token.revoke" => devices::revoke(ctx, params).await,
         _ => Err(MethodError::Unavailable(format!(
             "method {method} is not available on this gateway yet"
         ))),

@@ -1,0 +1,3 @@
+mod commands;
+mod config_errors;
+pub mod harness;
