@@ -47,6 +47,140 @@ pub enum Command {
     /// Device pairing: list, approve, reject, remove.
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// Run one agent turn through the gateway.
+    Agent(AgentArgs),
+    /// List sessions.
+    Sessions(SessionsArgs),
+    /// Send a message through a channel.
+    #[command(subcommand)]
+    Message(MessageCmd),
+    /// Chat channels: add, remove, status, login.
+    #[command(subcommand)]
+    Channels(ChannelsCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The message to send.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+    /// Read the message from a file.
+    #[arg(long)]
+    pub message_file: Option<String>,
+    /// Agent id (default: the default agent).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Session key (default: the agent's main session).
+    #[arg(long)]
+    pub session_key: Option<String>,
+    #[arg(long)]
+    pub session_id: Option<String>,
+    #[arg(long)]
+    pub thinking: Option<String>,
+    /// Seconds to wait for the run (default 600).
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Gateway WebSocket URL (requires --token or --password).
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub token: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Print the final result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl AgentArgs {
+    pub fn client(&self) -> ClientArgs {
+        ClientArgs {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            password: self.password.clone(),
+            port: self.port,
+            timeout: self.timeout.saturating_mul(1000),
+            json: self.json,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Only sessions active in the last N minutes.
+    #[arg(long)]
+    pub active: Option<u64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessageCmd {
+    /// Send a message to a channel target.
+    Send {
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(short = 't', long)]
+        target: String,
+        #[arg(short = 'm', long)]
+        message: String,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelsCmd {
+    /// Add a bot-token channel (telegram, discord).
+    Add {
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        token: Option<String>,
+        /// Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN from the environment instead of storing it.
+        #[arg(long)]
+        use_env: bool,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Disable (or with --delete remove) a channel.
+    Remove {
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Show configured channels.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link WhatsApp with a QR code.
+    Login {
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Unlink a channel account.
+    Logout {
+        #[arg(long)]
+        channel: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,4 +490,14 @@ pub struct OnboardArgs {
     pub suppress_gateway_token_output: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,3 +1,5 @@
+pub mod agent;
+pub mod channels;
 pub mod config;
 pub mod devices;
 pub mod doctor;

@@ -236,3 +236,34 @@ fn config_get_set_unset_and_doctor() {
     assert_eq!(names, ["config", "stateDir", "port", "docker"]);
     assert_eq!(doctor["checks"][0]["ok"], true);
 }
+
+#[test]
+fn channels_add_writes_config_and_login_explains_what_is_missing() {
+    let h = Home::new();
+    h.onboard(18789, "T");
+    h.ok(&[
+        "channels",
+        "add",
+        "--channel",
+        "telegram",
+        "--token",
+        "123:abc",
+    ]);
+    let cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(h.config_path()).unwrap()).unwrap();
+    assert_eq!(cfg["channels"]["telegram"]["botToken"], "123:abc");
+    assert_eq!(cfg["channels"]["telegram"]["enabled"], true);
+    let status: Value = serde_json::from_str(&h.ok(&["channels", "status", "--json"])).unwrap();
+    assert_eq!(status["channels"][0]["channel"], "telegram");
+    assert_eq!(status["channels"][0]["running"], false);
+    let out = h.run(&["channels", "add", "--channel", "discord", "--use-env"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DISCORD_BOT_TOKEN"));
+    let out = h.run(&["channels", "login"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WhatsApp Web"));
+    h.ok(&["channels", "remove", "--channel", "telegram", "--delete"]);
+    let cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(h.config_path()).unwrap()).unwrap();
+    assert!(cfg["channels"].get("telegram").is_none(), "{cfg}");
+}
