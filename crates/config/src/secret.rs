@@ -18,9 +18,13 @@ impl Secret {
         &self.0
     }
 
-    /// Constant-time comparison with a presented credential.
+    /// Constant-time comparison with a presented credential. Both sides are hashed first so
+    /// that not even the length of the secret leaks through timing.
     pub fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        use sha2::{Digest, Sha256};
+        let a = Sha256::digest(self.0.as_bytes());
+        let b = Sha256::digest(presented.as_bytes());
+        a.ct_eq(&b).into()
     }
 }
 

@@ -59,7 +59,7 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
     let auth = match gs.auth.mode {
         AuthMode::None => AuthConfig::None,
         AuthMode::Password => match &gs.auth.password {
-            Some(p) => AuthConfig::Password(Secret::new(p.expose())),
+            Some(p) => AuthConfig::Password(p.clone()),
             None => {
                 return Err(CliError::msg(
                     "gateway.auth.mode is \"password\" but no password is set: set gateway.auth.password, OPENCLAW_GATEWAY_PASSWORD or pass --password",
@@ -72,7 +72,7 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
             ));
         }
         AuthMode::Token => match &gs.auth.token {
-            Some(t) => AuthConfig::Token(Secret::new(t.expose())),
+            Some(t) => AuthConfig::Token(t.clone()),
             None => {
                 if !ip.is_loopback() {
                     return Err(CliError::msg(format!(
