@@ -13,7 +13,11 @@ mod util;
 async fn main() -> anyhow::Result<()> {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let bin = util::openclaw_bin()?;
-    println!("binary: {} ({:.1} MB)", bin.display(), std::fs::metadata(&bin)?.len() as f64 / 1e6);
+    println!(
+        "binary: {} ({:.1} MB)",
+        bin.display(),
+        std::fs::metadata(&bin)?.len() as f64 / 1e6
+    );
     if what == "gateway" || what == "all" {
         gateway::run(&bin).await?;
     }

@@ -13,8 +13,18 @@ pub struct Summary {
 pub fn summarize(mut xs: Vec<Duration>) -> Summary {
     xs.sort();
     let n = xs.len().max(1);
-    let at = |q: f64| xs.get(((n as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-    Summary { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: xs.last().copied().unwrap_or_default(), n: xs.len() }
+    let at = |q: f64| {
+        xs.get(((n as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Summary {
+        p50: at(0.5),
+        p90: at(0.9),
+        p99: at(0.99),
+        max: xs.last().copied().unwrap_or_default(),
+        n: xs.len(),
+    }
 }
 
 pub fn ms(d: Duration) -> f64 {

@@ -1,7 +1,65 @@
-//! Agent turn figures (filled in once the runtime lands).
+//! Agent turn figures through the real gateway against a zero-latency fake model:
+//! plain turn, turn with one host `exec` of `echo`, the same with 1,000 sessions stored,
+//! and RSS across many turns.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-pub async fn run(_bin: &Path) -> anyhow::Result<()> {
+use openclaw_test_support::{FakeOpenAi, Script};
+use serde_json::json;
+
+use crate::stats::{ms, summarize};
+use crate::util::*;
+
+async fn turns(ws: &mut Ws, n: usize, message: &str, session_of: impl Fn(usize) -> String) -> anyhow::Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let params = json!({"message": message, "idempotencyKey": format!("k-{}-{i}", Instant::now().elapsed().as_nanos()),
+                            "sessionKey": session_of(i)});
+        let t = Instant::now();
+        let res = call(ws, &format!("t{i}"), "agent", params).await?;
+        out.push(t.elapsed());
+        anyhow::ensure!(res["payload"]["status"] == "ok", "turn failed: {res}");
+    }
+    Ok(out)
+}
+
+pub async fn run(bin: &Path) -> anyhow::Result<()> {
+    let fake = FakeOpenAi::start(Script::echo()).await;
+    let home = Home::new(bin)?;
+    let port = free_port();
+    home.onboard(port)?;
+    let provider = json!({"baseUrl": fake.base_url, "api": "openai-completions", "apiKey": "x",
+                          "models": [{"id": "m", "name": "m", "contextWindow": 128000}]});
+    home.ok(&["config", "set", "models.providers.fake", &provider.to_string()])?;
+    home.ok(&["config", "set", "agents.defaults.model.primary", "fake/m"])?;
+    let mut child = home.spawn_gateway()?;
+    wait_ready(port, Instant::now())?;
+    let mut ws = connect(port, "T").await?;
+
+    turns(&mut ws, 50, "warm up", |_| "agent:main:main".into()).await?;
+    let plain = summarize(turns(&mut ws, 500, "hi", |_| "agent:main:main".into()).await?);
+    println!("agent turn, plain:        {plain}");
+    let tool = summarize(turns(&mut ws, 300, r#"TOOL exec {"command":"echo hi"}"#, |_| "agent:main:main".into()).await?);
+    println!("agent turn, host exec:    {tool}");
+
+    // 1,000 stored sessions: one turn each, then measure on the main session again.
+    turns(&mut ws, 1000, "fill", |i| format!("agent:main:bench-{i}")).await?;
+    let plain_many = summarize(turns(&mut ws, 500, "hi", |_| "agent:main:main".into()).await?);
+    println!("plain, 1,000 sessions:    {plain_many}");
+
+    let rss_before = rss_kb(child.id());
+    let n = std::env::var("OPENCLAW_BENCH_TURNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let soak = summarize(turns(&mut ws, n, "soak", |i| format!("agent:main:soak-{}", i % 50)).await?);
+    let rss_after = rss_kb(child.id());
+    println!("{n} turns:              {soak}");
+    println!("RSS across {n} turns:   {:.1} MB -> {:.1} MB", rss_before as f64 / 1024.0, rss_after as f64 / 1024.0);
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "{}",
+        json!({"bench":"turns","plainP50Ms":ms(plain.p50),"execP50Ms":ms(tool.p50),"plain1000SessionsP50Ms":ms(plain_many.p50),
+               "rssBeforeMb":rss_before as f64/1024.0,"rssAfterMb":rss_after as f64/1024.0,"soakTurns":n})
+    );
     Ok(())
 }

@@ -9,7 +9,8 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub fn openclaw_bin() -> anyhow::Result<PathBuf> {
     if let Ok(p) = std::env::var("OPENCLAW_BIN") {
@@ -19,7 +20,10 @@ pub fn openclaw_bin() -> anyhow::Result<PathBuf> {
     let dir = exe.parent().context("no parent dir")?;
     let bin = dir.join("openclaw");
     if !bin.exists() {
-        bail!("{} not found: run `cargo build --release` first (or set OPENCLAW_BIN)", bin.display());
+        bail!(
+            "{} not found: run `cargo build --release` first (or set OPENCLAW_BIN)",
+            bin.display()
+        );
     }
     Ok(bin)
 }
@@ -31,36 +35,61 @@ pub struct Home {
 
 impl Home {
     pub fn new(bin: &Path) -> anyhow::Result<Self> {
-        Ok(Self { dir: tempfile::tempdir()?, bin: bin.to_path_buf() })
+        Ok(Self {
+            dir: tempfile::tempdir()?,
+            bin: bin.to_path_buf(),
+        })
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
-        c.args(args).env_clear().env("HOME", self.dir.path()).env("PATH", std::env::var("PATH").unwrap_or_default());
+        c.args(args)
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
         c
     }
 
     pub fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = self.cmd(args).output()?;
         if !out.status.success() {
-            bail!("openclaw {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "openclaw {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     pub fn onboard(&self, port: u16) -> anyhow::Result<()> {
         let p = port.to_string();
-        self.ok(&["onboard", "--non-interactive", "--accept-risk", "--gateway-token", "T", "--gateway-port", &p, "--json"])?;
+        self.ok(&[
+            "onboard",
+            "--non-interactive",
+            "--accept-risk",
+            "--gateway-token",
+            "T",
+            "--gateway-port",
+            &p,
+            "--json",
+        ])?;
         Ok(())
     }
 
     pub fn spawn_gateway(&self) -> anyhow::Result<Child> {
-        Ok(self.cmd(&["gateway"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?)
+        Ok(self
+            .cmd(&["gateway"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?)
     }
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18999)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18999)
 }
 
 /// Poll `GET /readyz` until it answers 200; returns the time it took.
@@ -85,13 +114,18 @@ pub fn wait_ready(port: u16, started: Instant) -> anyhow::Result<Duration> {
 pub fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 pub async fn connect(port: u16, token: &str) -> anyhow::Result<Ws> {
     let url = format!("ws://127.0.0.1:{port}/");
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await?;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await?;
     let _challenge = next(&mut ws).await?;
     let req = json!({"type":"req","id":"c","method":"connect","params":{"minProtocol":3,"maxProtocol":4,
         "client":{"id":"cli","version":"bench","platform":"linux","mode":"cli"},"role":"operator",
