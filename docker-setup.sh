@@ -118,9 +118,9 @@ for name in OPENCLAW_GATEWAY_PORT OPENCLAW_BRIDGE_PORT; do
   fi
 done
 case "$OPENCLAW_GATEWAY_BIND" in
-  lan|auto|custom|tailnet) ;;
+  lan|auto|custom) ;;
   loopback) warn "OPENCLAW_GATEWAY_BIND=loopback: the published port cannot reach a loopback-only gateway inside the container; use lan" ;;
-  *) die "OPENCLAW_GATEWAY_BIND must be one of lan, loopback, auto, custom, tailnet (got '$OPENCLAW_GATEWAY_BIND')" ;;
+  *) die "OPENCLAW_GATEWAY_BIND must be one of lan, loopback, auto, custom (got '$OPENCLAW_GATEWAY_BIND')" ;;
 esac
 for pkg in $OPENCLAW_DOCKER_APT_PACKAGES; do
   [[ "$pkg" =~ ^[A-Za-z0-9][A-Za-z0-9.+:=~_-]*$ ]] \
@@ -430,7 +430,9 @@ until compose exec -T openclaw-gateway openclaw healthcheck >/dev/null 2>&1; do
 done
 log "openclaw-gateway is healthy"
 
-DASHBOARD="$(compose run --rm -T openclaw-cli dashboard --no-open 2>/dev/null | grep -Eo 'https?://[^[:space:]]+' | head -n 1 || true)"
+DASHBOARD="$(compose run --rm -T openclaw-cli dashboard --no-open </dev/null 2>/dev/null | grep -Eo 'https?://[^[:space:]]+' | head -n 1 || true)"
+# The CLI inside the container only knows the container port; the browser needs the host port.
+DASHBOARD="${DASHBOARD/:$CONTAINER_PORT\//:$OPENCLAW_GATEWAY_PORT/}"
 cat <<EOF
 
 Gateway running: ws://127.0.0.1:$OPENCLAW_GATEWAY_PORT (host port $OPENCLAW_GATEWAY_PORT -> container $CONTAINER_PORT)
