@@ -16,7 +16,7 @@ if ((${#need[@]})); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if [[ -x scripts/test-images.sh ]]; then
-  echo "== test images"
-  scripts/test-images.sh
-fi
+echo "== test images: busybox (fast sandbox tests), debian:bookworm-slim (debootstrap), openclaw-sandbox:bookworm-slim"
+scripts/test-images.sh
+scripts/offline-base-image.sh
+scripts/sandbox-setup.sh
