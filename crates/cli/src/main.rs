@@ -62,9 +62,12 @@ async fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::Completion(c) => commands::misc::completion(c),
         Command::Healthcheck(h) => commands::misc::healthcheck(h),
         Command::Devices(d) => commands::devices::run(&ctx()?, d).await,
+        Command::Sandbox(s) => commands::sandbox::run(&ctx()?, s).await,
         Command::Agent(a) => commands::agent::agent(&ctx()?, a).await,
         Command::Sessions(s) => commands::agent::sessions(&ctx()?, s).await,
         Command::Message(m) => commands::agent::message(&ctx()?, m).await,
         Command::Channels(c) => commands::channels::run(&ctx()?, c).await,
+        Command::Models(m) => commands::models::run(&ctx()?, m).await,
+        Command::LocalModelWorker(w) => commands::models::worker(w).await,
     }
 }

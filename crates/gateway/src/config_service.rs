@@ -88,8 +88,15 @@ impl ConfigService {
                 let proposed =
                     openclaw_config::parse_str(&raw, &path, &env).map_err(WriteError::Invalid)?;
                 let mut parsed = proposed.parsed.clone();
-                let restored = openclaw_config::redact::restore_redacted(&mut parsed, &cur.parsed);
-                let text = if restored.is_empty() {
+                // `restore_redacted` answers the placeholders it could NOT restore.
+                let missing = openclaw_config::redact::restore_redacted(&mut parsed, &cur.parsed);
+                if !missing.is_empty() {
+                    return Err(WriteError::BadRequest(format!(
+                        "{} still hold the redacted placeholder and have no current value: type the real value",
+                        missing.join(", ")
+                    )));
+                }
+                let text = if parsed == proposed.parsed {
                     raw
                 } else {
                     openclaw_config::render(&parsed)
@@ -207,8 +214,12 @@ pub async fn watch(state: crate::state::SharedState) {
     }
 }
 
-/// Broadcast the hash-only `config.changed` event.
+/// Apply a new snapshot to what hot-reloads (the agent runtime: models, agents, tools,
+/// sandbox, queue) and broadcast the hash-only `config.changed` event.
 pub fn announce(state: &crate::state::SharedState, w: &Written) {
+    if let (Some(rt), Some(cfg)) = (&state.services.agent, &state.services.config) {
+        rt.update_config(&w.loaded, &cfg.paths, &cfg.env);
+    }
     state.bus.emit(
         openclaw_protocol::names::CONFIG_CHANGED,
         json!({"path": w.loaded.path, "hash": w.loaded.hash, "ts": openclaw_protocol::now_ms()}),

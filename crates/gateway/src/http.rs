@@ -23,7 +23,12 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(ready))
         .route("/ready", get(ready))
         .route("/startupz", get(startup))
-        .route("/startup", get(startup));
+        .route("/startup", get(startup))
+        .route(
+            "/v1/chat/completions",
+            axum::routing::post(crate::openai_http::chat_completions),
+        )
+        .route("/v1/models", get(crate::openai_http::models));
     let root = if base.is_empty() {
         "/".to_string()
     } else {

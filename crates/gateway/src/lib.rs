@@ -10,6 +10,7 @@ pub mod config_service;
 pub mod events;
 pub mod http;
 pub mod methods;
+pub mod openai_http;
 pub mod pairing;
 pub mod server;
 pub mod services;

@@ -41,6 +41,9 @@ pub struct ServerSettings {
     pub auto_approve_local: bool,
     /// `gateway.controlUi.allowInsecureAuth`: let browsers connect without device identity.
     pub allow_insecure_auth: bool,
+    /// `gateway.http.endpoints.chatCompletions.enabled`: serve `/v1/chat/completions` and
+    /// `/v1/models`.
+    pub chat_completions_enabled: bool,
 }
 
 impl ServerSettings {
@@ -65,6 +68,7 @@ impl ServerSettings {
             allow_insecure_bind: false,
             auto_approve_local: true,
             allow_insecure_auth: false,
+            chat_completions_enabled: false,
         }
     }
 
@@ -107,9 +111,11 @@ impl GatewayState {
         let origins = OriginPolicy {
             allowed: settings.allowed_origins.clone(),
         };
+        let bus = EventBus::new();
+        services.attach_bus(&bus);
         Arc::new(Self {
             settings,
-            bus: EventBus::new(),
+            bus,
             rate_limiter: RateLimiter::default(),
             origins,
             started: Instant::now(),
@@ -146,7 +152,7 @@ impl GatewayState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(entry.conn_id.clone(), entry);
-        self.bump(true);
+        self.broadcast_presence();
     }
 
     pub fn remove_presence(&self, conn_id: &str) {
@@ -154,7 +160,18 @@ impl GatewayState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(conn_id);
-        self.bump(true);
+        self.broadcast_presence();
+    }
+
+    /// Publish the presence list (bumps `stateVersion.presence`).
+    fn broadcast_presence(&self) {
+        let v = self.bump(true);
+        self.bus.publish(BusEvent {
+            event: openclaw_protocol::names::PRESENCE.into(),
+            payload: json!({"presence": self.presence_list()}),
+            tool_stream: false,
+            state_version: Some(v),
+        });
     }
 
     /// The presence list: the gateway itself first, then every connected client.

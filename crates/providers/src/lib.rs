@@ -3,7 +3,8 @@
 //! - [`ModelClient`] is the seam the agent loop calls: a [`ChatRequest`] in, a stream of
 //!   [`StreamEvent`]s out, cancellable through a [`CancellationToken`].
 //! - [`openai::OpenAiClient`] speaks OpenAI-compatible `/chat/completions` (OpenAI, Ollama,
-//!   LiteLLM, llama.cpp, vLLM…); [`anthropic::AnthropicClient`] speaks the Anthropic Messages API.
+//!   LiteLLM, llama.cpp, vLLM…); [`anthropic::AnthropicClient`] speaks the Anthropic Messages API;
+//!   [`local::LocalClient`] runs the embedded GGUF model in a worker process (`api: "local-gguf"`).
 //! - [`registry::ProviderRegistry`] builds clients from provider config data (it does not read
 //!   config files or the environment) and resolves `provider/model` refs.
 //! - [`failover::FailoverClient`] retries and falls back along primary → fallbacks, but only
@@ -14,6 +15,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod failover;
+pub mod local;
 pub mod openai;
 pub mod registry;
 pub mod sse;

@@ -14,6 +14,7 @@ use crate::ModelClient;
 use crate::anthropic::AnthropicClient;
 use crate::error::ProviderError;
 use crate::failover::{Candidate, FailoverClient, FailoverPolicy};
+use crate::local::LocalClient;
 use crate::openai::OpenAiClient;
 
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -32,6 +33,8 @@ pub struct ProviderConfig {
     /// Idle/stall window for this provider; overrides [`RegistryOptions::idle_timeout`].
     pub timeout_seconds: Option<u64>,
     pub models: Vec<ModelInfo>,
+    /// GGUF file for `api: "local-gguf"` (`models.providers.<id>.modelPath`).
+    pub model_path: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -44,6 +47,7 @@ impl std::fmt::Debug for ProviderConfig {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("timeout_seconds", &self.timeout_seconds)
             .field("models", &self.models)
+            .field("model_path", &self.model_path)
             .finish()
     }
 }
@@ -265,11 +269,15 @@ fn build_client(
         .map(Duration::from_secs)
         .unwrap_or(options.idle_timeout);
     let default_api = match c.id.as_str() {
+        _ if c.model_path.is_some() => crate::local::API,
         "anthropic" => "anthropic-messages",
         "ollama" => "ollama",
         _ => "openai-completions",
     };
     let api = c.api.as_deref().unwrap_or(default_api);
+    if api == crate::local::API {
+        return local_client(c, idle);
+    }
     let known_base = match c.id.as_str() {
         "openai" => Some(OPENAI_BASE_URL),
         "anthropic" => Some(ANTHROPIC_BASE_URL),
@@ -322,6 +330,20 @@ fn build_client(
     })
 }
 
+/// The embedded model: the worker is this very executable (`openclaw local-model-worker`).
+fn local_client(c: &ProviderConfig, idle: Duration) -> Result<Arc<dyn ModelClient>, String> {
+    let path = c.model_path.clone().filter(|p| !p.is_empty()).ok_or_else(|| {
+        format!(
+            "model provider {:?} uses api \"local-gguf\" but has no modelPath; run `openclaw models pull` and set models.providers.{}.modelPath to the .gguf file",
+            c.id, c.id
+        )
+    })?;
+    let exe = std::env::current_exe().map_err(|e| {
+        format!("cannot find the openclaw executable to run the local model worker: {e}")
+    })?;
+    Ok(Arc::new(LocalClient::new(c.id.clone(), path, exe, idle)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +393,16 @@ mod tests {
                     id: "ollama".into(),
                     ..Default::default()
                 },
+                ProviderConfig {
+                    id: "embedded".into(),
+                    model_path: Some("/nowhere/m.gguf".into()),
+                    ..Default::default()
+                },
+                ProviderConfig {
+                    id: "nopath".into(),
+                    api: Some("local-gguf".into()),
+                    ..Default::default()
+                },
             ],
             BuiltinKeys {
                 openai: None,
@@ -381,8 +413,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             reg.provider_ids(),
-            vec!["anthropic", "g", "local", "nourl", "ollama"]
+            vec![
+                "anthropic",
+                "embedded",
+                "g",
+                "local",
+                "nopath",
+                "nourl",
+                "ollama"
+            ]
         );
+        assert!(reg.candidate("embedded/smollm2-135m").is_ok());
+        let e = reg.candidate("nopath/m").err().unwrap().to_string();
+        assert!(e.contains("models.providers.nopath.modelPath"), "{e}");
         assert!(reg.candidate("local/m").is_ok());
         assert!(reg.candidate("ollama/llama3").is_ok());
         assert!(reg.candidate("anthropic/claude").is_ok());

@@ -294,7 +294,7 @@ async fn drive(
     }
 }
 
-fn gone_or(container: &str, e: SandboxError) -> SandboxError {
+pub(crate) fn gone_or(container: &str, e: SandboxError) -> SandboxError {
     match &e {
         SandboxError::Docker { detail, .. }
             if detail.contains("is not running") || detail.contains("No such container") =>
@@ -312,7 +312,7 @@ fn lock(buf: &Mutex<OutputBuf>) -> std::sync::MutexGuard<'_, OutputBuf> {
     buf.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn exit_code(engine: &Engine, exec_id: &str) -> Result<Option<i64>, SandboxError> {
+pub(crate) async fn exit_code(engine: &Engine, exec_id: &str) -> Result<Option<i64>, SandboxError> {
     // The stream can close a moment before the engine records the exit code.
     for _ in 0..50 {
         let info = deadline(
@@ -329,7 +329,7 @@ async fn exit_code(engine: &Engine, exec_id: &str) -> Result<Option<i64>, Sandbo
     Ok(None)
 }
 
-async fn ensure_running(engine: &Engine, container: &str) -> Result<(), SandboxError> {
+pub(crate) async fn ensure_running(engine: &Engine, container: &str) -> Result<(), SandboxError> {
     match engine.inspect(container).await? {
         Some(info) if info.running => Ok(()),
         Some(info) => Err(SandboxError::ContainerGone {

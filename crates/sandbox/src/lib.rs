@@ -6,7 +6,8 @@
 //! `validate` (refuse dangerous binds/network/profiles) → `posture` (the one create body) →
 //! `hash` (drift detection) → `engine` (bollard, the only Docker client) → `lifecycle` (ensure,
 //! recreate, seed) → `exec` / `fs_bridge` (run commands, move files) → `registry` / `prune` /
-//! `manage` (list, recreate, explain, DooD) and `policy` (which tools a sandboxed session gets).
+//! `manage` (list, recreate, explain, DooD). `stream` is the exec the agent's job registry drives.
+//! Which tools a sandboxed session gets is the agent crate's tool policy, not ours.
 //! `manager` is the facade the agent runtime calls.
 //!
 //! It never falls back to the host: if Docker, the image or the posture cannot be honoured, the
@@ -22,11 +23,11 @@ pub mod manage;
 pub mod manager;
 pub mod mounts;
 pub mod naming;
-pub mod policy;
 pub mod posture;
 pub mod prune;
 pub mod registry;
 pub mod spec;
+pub mod stream;
 pub mod validate;
 
 pub use error::SandboxError;

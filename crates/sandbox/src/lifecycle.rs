@@ -17,6 +17,7 @@ use crate::engine::Engine;
 use crate::error::{SandboxError, now_ms};
 use crate::exec::{ExecRequest, run_exec};
 use crate::hash::config_hash;
+use crate::manage::DoodMounts;
 use crate::naming::container_name;
 use crate::posture::{CreateLabels, WorkspaceMounts, build_create_body};
 use crate::registry::{Registry, RegistryEntry};
@@ -83,6 +84,21 @@ pub async fn ensure_container(
     spec: &SandboxSpec,
     scope_key: &str,
     dirs: &ScopeDirs,
+) -> Result<ContainerHandle, SandboxError> {
+    ensure_container_with(engine, registry, spec, scope_key, dirs, None).await
+}
+
+/// As `ensure_container`; with `host_paths` (Docker-out-of-Docker) every bind source of a new
+/// container is translated from the gateway's view to the Docker host's, or the call fails
+/// with the path that the host cannot reach. Hashes, the registry and the file bridge keep the
+/// gateway's paths.
+pub async fn ensure_container_with(
+    engine: &Engine,
+    registry: &Registry,
+    spec: &SandboxSpec,
+    scope_key: &str,
+    dirs: &ScopeDirs,
+    host_paths: Option<&DoodMounts>,
 ) -> Result<ContainerHandle, SandboxError> {
     let name = container_name(&spec.docker.container_prefix, spec.scope, scope_key);
     let mounts = WorkspaceMounts::for_access(
@@ -155,7 +171,10 @@ pub async fn ensure_container(
             created_at_ms: now,
             config_hash: expected.clone(),
         };
-        let body = build_create_body(&create_spec, &mounts, &labels)?;
+        let mut body = build_create_body(&create_spec, &mounts, &labels)?;
+        if let (Some(t), Some(hc)) = (host_paths, body.host_config.as_mut()) {
+            hc.binds = Some(t.translate_binds(hc.binds.as_deref().unwrap_or_default())?);
+        }
         engine.create(&name, body).await?;
         if spec.workspace_access != crate::spec::WorkspaceAccess::Rw
             && let Some((uid, gid)) = container_owner(engine, spec, &name).await

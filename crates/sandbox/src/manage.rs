@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::error::{SandboxError, now_ms};
 use crate::naming::{is_sandboxed, main_session_key, sandbox_workspace_dir, scope_key};
-use crate::policy::SandboxToolPolicy;
 use crate::registry::Registry;
 use crate::spec::{SandboxMode, SandboxScope, SandboxSpec, WorkspaceAccess};
 
@@ -97,7 +96,8 @@ pub async fn recreate(
     Ok(removed)
 }
 
-/// `sandbox explain` output.
+/// `sandbox explain` output (the sandbox half; the agent crate adds the effective tool policy,
+/// whose tables it owns).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explain {
@@ -116,7 +116,6 @@ pub struct Explain {
     pub image: String,
     pub container_name: String,
     pub why: String,
-    pub tool_policy: SandboxToolPolicy,
     pub warnings: Vec<String>,
     /// Config keys that change the outcome.
     pub fix_keys: Vec<&'static str>,
@@ -125,7 +124,6 @@ pub struct Explain {
 /// Build `explain` for one session.
 pub fn explain(
     spec: &SandboxSpec,
-    policy: &SandboxToolPolicy,
     agent_id: &str,
     session_key: &str,
     agent_workspace: &Path,
@@ -171,7 +169,6 @@ pub fn explain(
             &key,
         ),
         why,
-        tool_policy: policy.clone(),
         warnings,
         fix_keys: vec![
             "agents.defaults.sandbox.mode",
@@ -199,11 +196,30 @@ impl DoodMounts {
             .filter(|(dst, _)| path.starts_with(dst))
             .max_by_key(|(dst, _)| dst.as_os_str().len());
         match best {
-            Some((dst, src)) => Ok(src.join(path.strip_prefix(dst).unwrap_or(Path::new("")))),
+            Some((dst, src)) => match path.strip_prefix(dst) {
+                Ok(rest) if !rest.as_os_str().is_empty() => Ok(src.join(rest)),
+                _ => Ok(src.clone()),
+            },
             None => Err(SandboxError::NotReachableFromHost {
                 path: path.display().to_string(),
             }),
         }
+    }
+}
+
+impl DoodMounts {
+    /// Translate the source of every `source:target[:options]` bind to the host's path.
+    pub fn translate_binds(&self, binds: &[String]) -> Result<Vec<String>, SandboxError> {
+        binds
+            .iter()
+            .map(|b| match b.split_once(':') {
+                Some((src, rest)) if src.starts_with('/') => {
+                    let host = self.translate_to_host(Path::new(src))?;
+                    Ok(format!("{}:{rest}", host.display()))
+                }
+                _ => Ok(b.clone()),
+            })
+            .collect()
     }
 }
 
@@ -286,6 +302,20 @@ mod tests {
                 .unwrap(),
             PathBuf::from("/data/ws/a")
         );
+        assert_eq!(
+            m.translate_binds(&[
+                "/home/node/.openclaw/sandboxes/x:/workspace".into(),
+                "/home/node/.openclaw/ws:/agent:ro".into(),
+                "named-volume:/data".into(),
+            ])
+            .unwrap(),
+            vec![
+                "/srv/oc/sandboxes/x:/workspace".to_string(),
+                "/data/ws:/agent:ro".into(),
+                "named-volume:/data".into(),
+            ]
+        );
+        assert!(m.translate_binds(&["/tmp/y:/y".into()]).is_err());
         let err = m
             .translate_to_host(Path::new("/tmp/x"))
             .unwrap_err()
@@ -297,19 +327,10 @@ mod tests {
     fn explain_non_main() {
         let mut spec = SandboxSpec::defaults(Path::new("/s"));
         spec.mode = SandboxMode::NonMain;
-        let p = SandboxToolPolicy::resolve(None, None).unwrap();
-        let e = explain(
-            &spec,
-            &p,
-            "main",
-            "agent:main:main",
-            Path::new("/ws"),
-            "main",
-        );
+        let e = explain(&spec, "main", "agent:main:main", Path::new("/ws"), "main");
         assert_eq!(e.runtime, "direct");
         let e = explain(
             &spec,
-            &p,
             "main",
             "agent:main:telegram:group:1",
             Path::new("/ws"),

@@ -16,12 +16,13 @@ use crate::error::SandboxError;
 use crate::exec::{BackgroundExec, ExecOutcome, build_exec, run_exec, spawn_exec};
 use crate::fs_bridge::{FileStat, FsBridge};
 use crate::lifecycle::{
-    ContainerHandle, ScopeDirs, container_owner, ensure_container, stage_inbound_media,
+    ContainerHandle, ScopeDirs, container_owner, ensure_container_with, stage_inbound_media,
 };
-use crate::manage::{ContainerRow, Explain, RecreateTarget};
+use crate::manage::{
+    ContainerRow, DoodMounts, Explain, RecreateTarget, detect_own_container_mounts,
+};
 use crate::mounts::MountTable;
 use crate::naming::{is_sandboxed, main_session_key, sandbox_workspace_dir, scope_key};
-use crate::policy::SandboxToolPolicy;
 use crate::prune::Pruner;
 use crate::registry::Registry;
 use crate::spec::SandboxSpec;
@@ -66,6 +67,9 @@ pub struct SandboxManager {
     engine: Mutex<Option<Engine>>,
     pruner: Pruner,
     owners: std::sync::Mutex<HashMap<OwnerKey, Option<(u32, u32)>>>,
+    /// Gateway path → Docker host path when the gateway itself runs in a container (detected on
+    /// first use unless set with `with_path_translation`); `None` inside = not in a container.
+    host_paths: tokio::sync::OnceCell<Option<DoodMounts>>,
 }
 
 impl SandboxManager {
@@ -77,7 +81,34 @@ impl SandboxManager {
             engine: Mutex::new(None),
             pruner: Pruner::default(),
             owners: std::sync::Mutex::new(HashMap::new()),
+            host_paths: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Use this Docker-out-of-Docker translation instead of detecting it (`None`: the gateway's
+    /// paths are the host's). Bind sources of new containers are translated through it.
+    pub fn with_path_translation(self, host_paths: Option<DoodMounts>) -> SandboxManager {
+        SandboxManager {
+            host_paths: tokio::sync::OnceCell::new_with(Some(host_paths)),
+            ..self
+        }
+    }
+
+    /// The gateway→host path translation: detected once (inspecting our own container through
+    /// the engine) and cached; a failed detection is retried on the next call.
+    pub async fn path_translation(&self) -> Result<Option<&DoodMounts>, SandboxError> {
+        let engine = self.engine().await?;
+        let t = self
+            .host_paths
+            .get_or_try_init(|| async {
+                let found = detect_own_container_mounts(&engine).await?;
+                if let Some(m) = &found {
+                    tracing::info!(mounts = ?m.mounts, "gateway runs in a container: sandbox bind sources are translated to host paths");
+                }
+                Ok::<_, SandboxError>(found)
+            })
+            .await?;
+        Ok(t.as_ref())
     }
 
     /// A manager with an already connected engine.
@@ -145,7 +176,9 @@ impl SandboxManager {
             sandbox_workspace: sandbox_workspace_dir(&spec.workspace_root, spec.scope, &key),
             agent_workspace: agent_workspace.to_path_buf(),
         };
-        let handle = ensure_container(&engine, &self.registry, spec, &key, &dirs).await?;
+        let host_paths = self.path_translation().await?;
+        let handle =
+            ensure_container_with(&engine, &self.registry, spec, &key, &dirs, host_paths).await?;
         let cache_key = (handle.name.clone(), handle.config_hash.clone());
         let cached = self
             .owners
@@ -291,6 +324,23 @@ impl SandboxContext {
         ))
     }
 
+    /// Start a command whose output streams through a channel (the agent's `exec` backend).
+    pub async fn stream_exec(
+        &self,
+        command: &str,
+        opts: &ExecOptions,
+    ) -> Result<crate::stream::ExecStream, SandboxError> {
+        let req = build_exec(
+            &self.spec,
+            &self.table,
+            opts.cwd.as_deref(),
+            command,
+            &opts.env,
+            &opts.path_prepend,
+        )?;
+        crate::stream::stream_exec(&self.engine, &self.handle.name, &req).await
+    }
+
     pub async fn read_file(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
         self.bridge.read_file(path).await
     }
@@ -328,10 +378,9 @@ impl SandboxContext {
     }
 
     /// `sandbox explain` for this session.
-    pub fn explain(&self, policy: &SandboxToolPolicy) -> Explain {
+    pub fn explain(&self) -> Explain {
         let mut e = crate::manage::explain(
             &self.spec,
-            policy,
             &self.agent_id,
             &self.session_key,
             &self.dirs.agent_workspace,

@@ -6,6 +6,11 @@ mod exec;
 mod fs_tools;
 mod process;
 mod router;
+mod runtime;
+mod runtime_sandbox;
+mod sandbox_exec;
+mod sandbox_fs;
+mod sandbox_support;
 mod sessions;
 
 use std::path::Path;

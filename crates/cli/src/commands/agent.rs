@@ -20,6 +20,9 @@ pub async fn agent(ctx: &Ctx, args: &AgentArgs) -> Result<(), CliError> {
             ));
         }
     };
+    if args.local {
+        return crate::commands::local::agent_local(ctx, args, &message).await;
+    }
     let mut params =
         json!({"message": message, "idempotencyKey": uuid::Uuid::new_v4().to_string()});
     if let Some(a) = &args.agent {

@@ -127,6 +127,10 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<(), CliError> {
         }),
     });
 
+    if docker.is_ok() {
+        checks.extend(sandbox_image_checks(ctx).await);
+    }
+
     let all_ok = checks.iter().all(|c| c.ok);
     if args.json {
         let list: Vec<Value> = checks
@@ -152,6 +156,74 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<(), CliError> {
     } else {
         Err(CliError::msg("doctor found problems (see above)"))
     }
+}
+
+/// For every agent whose sandbox mode is not `off`: is its sandbox image on the engine?
+async fn sandbox_image_checks(ctx: &Ctx) -> Vec<Check> {
+    use openclaw_agent::sandbox_backend::config::AgentSandbox;
+    use openclaw_agent::sandbox_backend::sandbox::engine::Engine;
+    use openclaw_agent::sandbox_backend::sandbox::spec::{DEFAULT_IMAGE, SandboxMode};
+    let Ok(loaded) = ctx.load_config() else {
+        return Vec::new();
+    };
+    let settings = openclaw_config::resolve::AgentSettings::resolve(&loaded.config, &ctx.paths);
+    let mut images: Vec<(String, Vec<String>)> = Vec::new();
+    let mut checks = Vec::new();
+    for a in &settings.agents {
+        match AgentSandbox::resolve(&loaded, &ctx.paths, &a.id) {
+            Ok(s) if s.spec.mode != SandboxMode::Off => {
+                match images.iter_mut().find(|(i, _)| *i == s.spec.docker.image) {
+                    Some((_, ids)) => ids.push(a.id.clone()),
+                    None => images.push((s.spec.docker.image.clone(), vec![a.id.clone()])),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => checks.push(Check {
+                name: "sandbox",
+                ok: false,
+                detail: e.to_string(),
+                fix: Some(
+                    "fix the sandbox block in openclaw.json (`openclaw sandbox explain`)".into(),
+                ),
+            }),
+        }
+    }
+    if images.is_empty() {
+        return checks;
+    }
+    let engine = match Engine::connect().await {
+        Ok(e) => e,
+        Err(e) => {
+            checks.push(Check {
+                name: "sandboxImage",
+                ok: false,
+                detail: e.to_string(),
+                fix: None,
+            });
+            return checks;
+        }
+    };
+    for (image, agents) in images {
+        let present = engine.image_exists(&image).await;
+        let ok = matches!(present, Ok(true));
+        checks.push(Check {
+            name: "sandboxImage",
+            ok,
+            detail: match present {
+                Ok(true) => format!("{image} present (agents: {})", agents.join(", ")),
+                Ok(false) => format!("{image} is missing (sandboxed agents: {})", agents.join(", ")),
+                Err(e) => format!("{image}: {e}"),
+            },
+            fix: (!ok).then(|| {
+                if image == DEFAULT_IMAGE {
+                    "build it with scripts/sandbox-setup.sh, or set agents.defaults.sandbox.mode to \"off\"".to_string()
+                } else {
+                    format!("build or pull {image} (docker build -t {image} ...), or change agents.defaults.sandbox.docker.image")
+                }
+            }),
+        });
+    }
+    checks
 }
 
 /// Ping the Docker Engine API over its unix socket with a short deadline; returns the API version.

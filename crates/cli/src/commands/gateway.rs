@@ -108,6 +108,7 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
         allow_insecure_bind: false,
         auto_approve_local: gs.auto_approve_local,
         allow_insecure_auth: gs.allow_insecure_auth,
+        chat_completions_enabled: gs.chat_completions_enabled,
     };
     if args.force {
         crate::commands::force::free_port(gs.port).await;
@@ -115,7 +116,16 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
     let devices = openclaw_store::devices::DeviceStore::open(ctx.paths.devices_dir())
         .await
         .map_err(|e| CliError::msg(format!("cannot open the device pairing store: {e}")))?;
+    let agent = openclaw_agent::AgentRuntime::new(&loaded, &ctx.paths, &ctx.env);
+    if let Err(e) = agent.open_stores().await {
+        tracing::warn!(error = %e, "session index not loaded at start");
+    }
+    // One sandbox manager (registry, prune throttle) for the runtime and the sandbox.* methods.
+    // Docker is contacted on first sandboxed use; DooD paths are detected then.
+    let sandbox = agent.sandbox_manager();
     let services = openclaw_gateway::Services {
+        sandbox: Some(sandbox),
+        agent: Some(agent.clone()),
         devices: Some(std::sync::Arc::new(devices)),
         config: Some(std::sync::Arc::new(
             openclaw_gateway::config_service::ConfigService::new(
@@ -140,6 +150,8 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
         state.shutdown.cancel();
     });
     gw.wait().await.map_err(|e| CliError::msg(e.to_string()))?;
+    // Every session index and transcript reaches disk before the process exits.
+    agent.flush().await;
     // Let writer tasks flush their close frames.
     tokio::time::sleep(Duration::from_millis(50)).await;
     Ok(())
@@ -229,8 +241,12 @@ fn ensure_dev_setup(ctx: &Ctx) -> Result<(), CliError> {
                     "auth": {"mode": "token", "token": token}},
         "agents": {"defaults": {"workspace": workspace.display().to_string()}},
     });
+    let local_model = crate::commands::models::apply_local_model(ctx, &mut value);
     openclaw_config::stamp_meta(&mut value, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
     openclaw_config::write_config(path, &value).map_err(CliError::Config)?;
+    if let Some(m) = local_model {
+        eprintln!("{}", crate::commands::models::local_model_hint(&m));
+    }
     openclaw_agent::workspace::ensure_workspace(&workspace).map_err(|e| {
         CliError::msg(format!(
             "cannot create workspace {}: {e}",
@@ -258,7 +274,7 @@ fn print_dev_banner(ctx: &Ctx, port: u16, base_path: &str) {
     }
     if cfg.pointer("/agents/defaults/model").is_none() {
         println!(
-            "No model provider is configured yet: run `openclaw onboard` (OpenAI, Anthropic, Ollama or any OpenAI-compatible server)."
+            "No model provider is configured yet: run `openclaw onboard` (OpenAI, Anthropic, Ollama or any OpenAI-compatible server), or `openclaw models pull` for the embedded local model."
         );
     }
     let _ = Value::Null;

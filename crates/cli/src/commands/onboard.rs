@@ -200,9 +200,12 @@ pub fn onboard(ctx: &Ctx, args: &OnboardArgs) -> Result<(), CliError> {
             println!("Gateway token: {t}");
         }
         if choice == "skip" {
-            println!(
-                "No model provider configured. Rerun with --auth-choice (openai-api-key, anthropic-api-key, ollama, custom-api-key)."
-            );
+            match summary.get("model").and_then(Value::as_str) {
+                Some(m) => println!("{}", crate::commands::models::local_model_hint(m)),
+                None => println!(
+                    "No model provider configured. Rerun with --auth-choice (openai-api-key, anthropic-api-key, ollama, custom-api-key), or run `openclaw models pull` for the embedded local model."
+                ),
+            }
         }
         if mode == "local" {
             println!("Start the gateway: openclaw gateway");
@@ -231,7 +234,9 @@ fn apply_auth_choice(
         }
     };
     let (provider_id, provider, model) = match choice {
-        "skip" => return Ok(None),
+        // No provider: use the pulled embedded model, unless a model is already configured.
+        "skip" if value.pointer("/agents/defaults/model").is_some() => return Ok(None),
+        "skip" => return Ok(crate::commands::models::apply_local_model(ctx, value)),
         "openai-api-key" => (
             "openai".to_string(),
             json!({"baseUrl": "https://api.openai.com/v1", "api": "openai-completions",

@@ -21,6 +21,8 @@ config_enum! {
         BedrockConverseStream,
         Ollama,
         AzureOpenaiResponses,
+        /// The embedded GGUF model run by `openclaw local-model-worker` (needs `modelPath`).
+        LocalGguf,
     }
 }
 
@@ -47,6 +49,8 @@ config_struct! {
         pub auth_header: Option<bool>,
         pub timeout_seconds: Option<u64>,
         pub models: Option<Vec<ModelDefinition>>,
+        /// GGUF model file for `api: "local-gguf"` (`openclaw models pull` fetches one).
+        pub model_path: Option<String>,
     }
 }
 

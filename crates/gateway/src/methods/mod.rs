@@ -1,8 +1,12 @@
 //! Method dispatch: one `match` from method name to handler, the scope each method needs,
 //! and the single place where a handler's `MethodError` becomes a wire `ErrorShape`.
 
+pub mod agent;
+pub mod chat;
 pub mod config;
 pub mod devices;
+pub mod sandbox;
+pub mod sessions;
 pub mod system;
 
 use std::net::IpAddr;
@@ -37,6 +41,23 @@ pub const METHODS: &[&str] = &[
     "device.pair.rename",
     "device.token.rotate",
     "device.token.revoke",
+    "sandbox.list",
+    "sandbox.recreate",
+    "sandbox.explain",
+    "agent",
+    "agent.wait",
+    "agent.identity.get",
+    "send",
+    "chat.send",
+    "chat.history",
+    "chat.abort",
+    "chat.inject",
+    "sessions.list",
+    "sessions.preview",
+    "sessions.patch",
+    "sessions.reset",
+    "sessions.delete",
+    "sessions.compact",
 ];
 
 /// Events advertised in `hello-ok.features.events`.
@@ -177,6 +198,23 @@ pub async fn dispatch(ctx: &CallCtx, method: &str, params: Value) -> ResponseFra
         "device.pair.rename" => devices::rename(ctx, params).await,
         "device.token.rotate" => devices::rotate(ctx, params).await,
         "device.token.revoke" => devices::revoke(ctx, params).await,
+        "sandbox.list" => sandbox::list(ctx, params).await,
+        "sandbox.recreate" => sandbox::recreate(ctx, params).await,
+        "sandbox.explain" => sandbox::explain(ctx, params).await,
+        "agent" => agent::agent(ctx, params).await,
+        "agent.wait" => agent::wait(ctx, params).await,
+        "agent.identity.get" => agent::identity(ctx, params).await,
+        "send" => agent::send(ctx, params).await,
+        "chat.send" => chat::send(ctx, params).await,
+        "chat.history" => chat::history(ctx, params).await,
+        "chat.abort" => chat::abort(ctx, params).await,
+        "chat.inject" => chat::inject(ctx, params).await,
+        "sessions.list" => sessions::list(ctx, params).await,
+        "sessions.preview" => sessions::preview(ctx, params).await,
+        "sessions.patch" => sessions::patch(ctx, params).await,
+        "sessions.reset" => sessions::reset(ctx, params).await,
+        "sessions.delete" => sessions::delete(ctx, params).await,
+        "sessions.compact" => sessions::compact(ctx, params).await,
         _ => Err(MethodError::Unavailable(format!(
             "method {method} is not available on this gateway yet"
         ))),

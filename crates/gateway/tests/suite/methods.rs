@@ -101,3 +101,17 @@ async fn http_get(url: &str, bearer: Option<&str>) -> String {
     s.read_to_string(&mut out).await.unwrap();
     out
 }
+
+#[tokio::test]
+async fn presence_event_when_a_client_connects() {
+    let srv = TestServer::start(TestServer::token("T")).await;
+    let mut ws = connected(&srv.url, "T", ALL_SCOPES).await;
+    let _other = connected(&srv.url, "T", ALL_SCOPES).await;
+    let ev = wait_event(&mut ws, "presence").await;
+    let list = ev["payload"]["presence"].as_array().unwrap();
+    assert!(list.len() >= 2, "gateway itself plus clients: {ev}");
+    assert_eq!(list[0]["mode"], "gateway");
+    assert!(ev["stateVersion"]["presence"].as_u64().unwrap() > 1);
+    let res = call(&mut ws, "p", "system-presence", json!({})).await;
+    assert!(res["payload"].as_array().unwrap().len() >= 3);
+}
