@@ -22,6 +22,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked -- --test-threads="${OPENCLAW_TEST_THREADS:-4}"
 
+if [[ "${CI:-}" == "true" || -n "${OPENCLAW_TEST_LOCAL_MODEL:-}" ]]; then
+  echo "== embedded local model (llama.cpp, real model)"
+  scripts/ci-local-model.sh
+fi
+
 if [[ "${CI:-}" == "true" || -n "${OPENCLAW_TEST_DOCKER_E2E:-}" ]]; then
   echo "== docker e2e"
   scripts/ci-docker.sh

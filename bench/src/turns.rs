@@ -3,6 +3,7 @@
 //! and RSS across many turns.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use openclaw_test_support::{FakeOpenAi, Script};
@@ -10,6 +11,9 @@ use serde_json::json;
 
 use crate::stats::{ms, summarize};
 use crate::util::*;
+
+/// Every run needs its own idempotency key, or the gateway answers from its dedupe cache.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
 
 async fn turns(
     ws: &mut Ws,
@@ -19,18 +23,26 @@ async fn turns(
 ) -> anyhow::Result<Vec<Duration>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let params = json!({"message": message, "idempotencyKey": format!("k-{}-{i}", Instant::now().elapsed().as_nanos()),
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let params = json!({"message": message, "idempotencyKey": format!("bench-{key}"),
                             "sessionKey": session_of(i)});
         let t = Instant::now();
         let res = call(ws, &format!("t{i}"), "agent", params).await?;
         out.push(t.elapsed());
         anyhow::ensure!(res["payload"]["status"] == "ok", "turn failed: {res}");
+        if std::env::var_os("OPENCLAW_BENCH_DEBUG").is_some() && i < 3 {
+            eprintln!(
+                "{message:?} {:?} -> {}",
+                t.elapsed(),
+                res["payload"]["result"]["payloads"]
+            );
+        }
     }
     Ok(out)
 }
 
 pub async fn run(bin: &Path) -> anyhow::Result<()> {
-    let fake = FakeOpenAi::start(Script::echo()).await;
+    let fake = FakeOpenAi::start(Script::echo().zero_latency()).await;
     let home = Home::new(bin)?;
     let port = free_port();
     home.onboard(port)?;

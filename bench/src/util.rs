@@ -154,6 +154,16 @@ pub async fn call(ws: &mut Ws, id: &str, method: &str, params: Value) -> anyhow:
     ws.send(Message::Text(req.to_string().into())).await?;
     loop {
         let f = next(ws).await?;
+        if std::env::var_os("OPENCLAW_BENCH_FRAMES").is_some() && f["type"] == "res" {
+            eprintln!(
+                "  frame for {id}: {}",
+                serde_json::to_string(&f)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(160)
+                    .collect::<String>()
+            );
+        }
         if f["type"] == "res" && f["id"] == id && f["payload"]["status"] != "accepted" {
             return Ok(f);
         }

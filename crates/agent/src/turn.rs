@@ -164,8 +164,10 @@ pub async fn run(env: TurnEnv, mut state: TurnState) -> TurnResult {
     if let Some(t) = timer {
         t.abort();
     }
-    if let Err(e) = state.writer.flush().await {
-        tracing::error!(session = %env.session_key, error = %e, "transcript flush failed");
+    // Written, not synced: that survives `kill -9`; the sync happens when the session goes
+    // idle or the gateway stops.
+    if let Err(e) = state.writer.written().await {
+        tracing::error!(session = %env.session_key, error = %e, "transcript write failed");
         if result.is_ok() {
             outcome.error = Some(format!("transcript write failed: {e}"));
             outcome.status = RunStatus::Error;

@@ -1,5 +1,6 @@
-//! Logging: human-readable lines on stderr, and the same lines appended to the rolling file
-//! `/tmp/openclaw/openclaw-YYYY-MM-DD.log` that `logs.tail` reads (OpenClaw's location).
+//! Logging: human-readable lines on stderr, and the same events as JSON lines appended to the
+//! rolling file `/tmp/openclaw/openclaw-YYYY-MM-DD.log` that `logs.tail` and the Control UI's
+//! Logs tab read (OpenClaw's location and line format).
 //! Secrets never reach a log line: the types that hold them redact their `Debug`.
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub fn init(verbose: bool, to_file: bool) {
     });
     let file_layer = file.flatten().map(|f| {
         tracing_subscriber::fmt::layer()
+            .json()
             .with_writer(std::sync::Mutex::new(f))
             .with_ansi(false)
             .with_target(false)

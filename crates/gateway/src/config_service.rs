@@ -132,7 +132,13 @@ impl ConfigService {
                     json!({})
                 };
                 openclaw_config::edit::merge_patch(&mut doc, &patch);
-                openclaw_config::redact::restore_redacted(&mut doc, &cur.parsed);
+                let missing = openclaw_config::redact::restore_redacted(&mut doc, &cur.parsed);
+            if !missing.is_empty() {
+                return Err(WriteError::BadRequest(format!(
+                    "the redaction placeholder was sent for {} but there is no current value to keep: send the real value",
+                    missing.join(", ")
+                )));
+            }
                 openclaw_config::stamp_meta(
                     &mut doc,
                     env!("CARGO_PKG_VERSION"),

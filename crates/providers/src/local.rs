@@ -247,10 +247,8 @@ async fn pump(
     cancel: CancellationToken,
 ) {
     let keep = forward(&client, &mut guard, model, &tx, &cancel).await;
-    if !keep {
-        if let Some(mut w) = guard.take() {
-            let _ = w.child.kill().await;
-        }
+    if !keep && let Some(mut w) = guard.take() {
+        let _ = w.child.kill().await;
     }
 }
 

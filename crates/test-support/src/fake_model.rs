@@ -48,6 +48,8 @@ pub enum Behavior {
 pub struct Script {
     default: Behavior,
     by_index: BTreeMap<usize, Behavior>,
+    /// Drop every pause (benchmarks): tool-call fragments are no longer split across reads.
+    zero_latency: bool,
 }
 
 impl Default for Script {
@@ -62,7 +64,14 @@ impl Script {
         Script {
             default: Behavior::Echo,
             by_index: BTreeMap::new(),
+            zero_latency: false,
         }
+    }
+
+    /// No pauses at all, for measuring the client rather than the fake.
+    pub fn zero_latency(mut self) -> Self {
+        self.zero_latency = true;
+        self
     }
 
     /// The same behaviour for every request.
@@ -70,6 +79,7 @@ impl Script {
         Script {
             default: b,
             by_index: BTreeMap::new(),
+            zero_latency: false,
         }
     }
 
@@ -78,6 +88,7 @@ impl Script {
         Script {
             default: Behavior::Echo,
             by_index: list.into_iter().enumerate().collect(),
+            zero_latency: false,
         }
     }
 
@@ -304,6 +315,14 @@ async fn handle(
     let pieces = match st.wire {
         Wire::OpenAi => openai::encode(&ctx, planned),
         Wire::Anthropic => anthropic::encode(&ctx, planned),
+    };
+    let pieces = if st.script.zero_latency {
+        pieces
+            .into_iter()
+            .filter(|p| !matches!(p, Piece::Delay(_)))
+            .collect()
+    } else {
+        pieces
     };
     sse_response(pieces, st.stop.clone())
 }

@@ -304,3 +304,18 @@ async fn missing_model_reports_an_error_naming_the_fix() {
         "{o:?}"
     );
 }
+
+#[tokio::test]
+async fn back_to_back_runs_each_get_their_own_answer() {
+    let r = rig(Script::echo()).await;
+    for i in 0..20 {
+        let text = format!("message {i}");
+        let o = run(&r, &text, &format!("b{i}")).await;
+        assert_eq!(o.status, RunStatus::Ok, "{o:?}");
+        assert_eq!(
+            o.text(),
+            format!("pong: {text}"),
+            "run b{i} got another run's answer"
+        );
+    }
+}

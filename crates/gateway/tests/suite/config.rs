@@ -234,3 +234,43 @@ async fn models_list_reads_configured_providers() {
     assert_eq!(res["payload"]["models"][0]["id"], "mock-model");
     assert_eq!(res["payload"]["models"][0]["provider"], "mock");
 }
+
+#[tokio::test]
+async fn config_set_round_trips_the_redacted_text_from_config_get() {
+    let cs = start_with_config(Some(BASE)).await;
+    let mut ws = connected(&cs.srv.url, "T", ALL_SCOPES).await;
+    let got = call(&mut ws, "1", "config.get", json!({})).await["payload"].clone();
+    let raw = got["raw"].as_str().unwrap().replace("18789", "18790");
+    assert!(raw.contains("__OPENCLAW_REDACTED__"));
+    let res = call(
+        &mut ws,
+        "2",
+        "config.set",
+        json!({"raw": raw, "baseHash": got["hash"]}),
+    )
+    .await;
+    assert_eq!(res["ok"], true, "{res}");
+    let on_disk = std::fs::read_to_string(&cs.config_path).unwrap();
+    assert!(
+        on_disk.contains("sekrit") && !on_disk.contains("__OPENCLAW_REDACTED__"),
+        "{on_disk}"
+    );
+    assert!(on_disk.contains("18790"));
+
+    // A placeholder for a key that has no value cannot be restored: refused, nothing written.
+    let hash = call(&mut ws, "3", "config.get", json!({})).await["payload"]["hash"].clone();
+    let patch = json!({"gateway": {"auth": {"password": "__OPENCLAW_REDACTED__"}}});
+    let res = call(
+        &mut ws,
+        "4",
+        "config.patch",
+        json!({"raw": patch.to_string(), "baseHash": hash}),
+    )
+    .await;
+    assert_eq!(res["ok"], false, "{res}");
+    assert!(
+        !std::fs::read_to_string(&cs.config_path)
+            .unwrap()
+            .contains("__OPENCLAW_REDACTED__")
+    );
+}

@@ -30,6 +30,8 @@ const BATCH: usize = 64;
 enum Cmd {
     Line(Vec<u8>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
+    /// Ack once every earlier line is written (no sync).
+    Written(oneshot::Sender<Result<(), StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -182,6 +184,18 @@ impl TranscriptWriter {
         .await
     }
 
+    /// Wait until every line queued before this call has been written to the file. That is
+    /// what survives a killed process (the page cache outlives it); it costs no disk sync, so
+    /// the agent loop calls it once per turn. `flush` adds the `fdatasync` for power loss.
+    pub async fn written(&self) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send(Cmd::Written(ack))
+            .await
+            .map_err(|_| self.gone())?;
+        done.await.map_err(|_| self.gone())?
+    }
+
     /// Wait until every line queued before this call is written and fdatasync'ed.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
@@ -318,6 +332,18 @@ async fn write_loop(
 
 /// Handle flush/close; returns true to stop.
 async fn control(path: &Path, file: &Arc<File>, failed: &OnceLock<String>, cmd: Cmd) -> bool {
+    if let Cmd::Written(ack) = cmd {
+        let r = match failed.get() {
+            Some(msg) => Err(StoreError::io(
+                "append to",
+                path,
+                std::io::Error::other(msg.clone()),
+            )),
+            None => Ok(()),
+        };
+        let _ = ack.send(r);
+        return false;
+    }
     let result = || async {
         if let Some(msg) = failed.get() {
             return Err(StoreError::io(
@@ -339,7 +365,7 @@ async fn control(path: &Path, file: &Arc<File>, failed: &OnceLock<String>, cmd: 
             let _ = ack.send(result().await);
             true
         }
-        Cmd::Line(_) => false,
+        Cmd::Line(_) | Cmd::Written(_) => false,
     }
 }
 
