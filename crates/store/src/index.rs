@@ -113,15 +113,19 @@ impl SessionEntry {
 /// Tuning for a [`SessionStore`].
 #[derive(Debug, Clone)]
 pub struct SessionStoreOptions {
-    /// How long the writer waits after a change before writing, so a burst of changes costs
-    /// one write.
+    /// How long the writer waits after a structural change (a new session, a new `sessionId`,
+    /// a removal) before writing: short, because a restart must find every session.
     pub debounce: Duration,
+    /// How long it waits after a routine change (timestamps, token counters): long, so a busy
+    /// gateway does not rewrite a large index many times a second.
+    pub lazy_debounce: Duration,
 }
 
 impl Default for SessionStoreOptions {
     fn default() -> Self {
         SessionStoreOptions {
             debounce: Duration::from_millis(50),
+            lazy_debounce: Duration::from_millis(1000),
         }
     }
 }
@@ -149,6 +153,8 @@ struct Shared {
     generation: AtomicU64,
     writes: AtomicU64,
     nudge: Notify,
+    /// Set by structural changes; the writer then uses the short debounce.
+    urgent: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -161,6 +167,11 @@ impl Shared {
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.nudge.notify_one();
+    }
+
+    fn changed_urgent(&self) {
+        self.urgent.store(true, Ordering::SeqCst);
+        self.changed();
     }
 
     fn snapshot(&self) -> Result<(u64, Vec<u8>), StoreError> {
@@ -232,9 +243,15 @@ impl SessionStore {
             generation: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             nudge: Notify::new(),
+            urgent: std::sync::atomic::AtomicBool::new(false),
         });
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
-        let task = tokio::spawn(writer_loop(shared.clone(), rx, options.debounce));
+        let task = tokio::spawn(writer_loop(
+            shared.clone(),
+            rx,
+            options.debounce,
+            options.lazy_debounce,
+        ));
         Ok(SessionStore {
             shared,
             commands: tx,
@@ -321,7 +338,7 @@ impl SessionStore {
             rows.opaque.remove(&key);
             rows.entries.insert(key, entry)
         };
-        self.shared.changed();
+        self.shared.changed_urgent();
         prev
     }
 
@@ -344,12 +361,20 @@ impl SessionStore {
         create: impl FnOnce() -> SessionEntry,
         f: impl FnOnce(&mut SessionEntry) -> R,
     ) -> R {
-        let out = {
+        let (out, created) = {
             let mut rows = self.shared.rows();
             rows.opaque.remove(key);
-            f(rows.entries.entry(key.to_string()).or_insert_with(create))
+            let created = !rows.entries.contains_key(key);
+            (
+                f(rows.entries.entry(key.to_string()).or_insert_with(create)),
+                created,
+            )
         };
-        self.shared.changed();
+        if created {
+            self.shared.changed_urgent();
+        } else {
+            self.shared.changed();
+        }
         out
     }
 
@@ -360,7 +385,7 @@ impl SessionStore {
             rows.entries.remove(key)
         };
         if prev.is_some() {
-            self.shared.changed();
+            self.shared.changed_urgent();
         }
         prev
     }
@@ -396,19 +421,37 @@ impl SessionStore {
     }
 }
 
-async fn writer_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>, debounce: Duration) {
+async fn writer_loop(
+    shared: Arc<Shared>,
+    mut rx: mpsc::Receiver<Command>,
+    debounce: Duration,
+    lazy: Duration,
+) {
     let mut written = 0u64;
     loop {
         tokio::select! {
             _ = shared.nudge.notified() => {
-                tokio::select! {
-                    _ = tokio::time::sleep(debounce) => {}
-                    cmd = rx.recv() => {
-                        if handle_command(&shared, &mut written, cmd).await { return; }
-                        continue;
+                let wait = |urgent: bool| if urgent { debounce } else { lazy.max(debounce) };
+                let mut deadline = tokio::time::Instant::now() + wait(shared.urgent.load(Ordering::SeqCst));
+                let mut handled = false;
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => break,
+                        // A structural change while waiting shortens the wait.
+                        _ = shared.nudge.notified() => {
+                            if shared.urgent.load(Ordering::SeqCst) {
+                                deadline = deadline.min(tokio::time::Instant::now() + debounce);
+                            }
+                        }
+                        cmd = rx.recv() => {
+                            if handle_command(&shared, &mut written, cmd).await { return; }
+                            handled = true;
+                            break;
+                        }
                     }
                 }
-                if let Err(e) = write_if_dirty(&shared, &mut written).await {
+                shared.urgent.store(false, Ordering::SeqCst);
+                if !handled && let Err(e) = write_if_dirty(&shared, &mut written).await {
                     tracing::warn!(error = %e, "session index write failed; will retry on next change or flush");
                 }
             }

@@ -35,6 +35,7 @@ async fn many_upserts_cost_few_writes() {
     // A debounce longer than the test: nothing is written until the explicit flush.
     let opts = SessionStoreOptions {
         debounce: Duration::from_secs(3600),
+        lazy_debounce: Duration::from_secs(3600),
     };
     let store = SessionStore::open_with(&path, opts).await.unwrap();
     for i in 0..1000 {
@@ -85,6 +86,7 @@ async fn debounced_writer_flushes_on_its_own() {
     let path = dir.path().join("sessions.json");
     let opts = SessionStoreOptions {
         debounce: Duration::from_millis(1),
+        lazy_debounce: Duration::from_millis(1),
     };
     let store = SessionStore::open_with(&path, opts).await.unwrap();
     store.upsert("k", SessionEntry::new("s", 1));
@@ -103,6 +105,7 @@ async fn shutdown_flushes_and_clones_share_state() {
     let path = dir.path().join("sessions.json");
     let opts = SessionStoreOptions {
         debounce: Duration::from_secs(3600),
+        lazy_debounce: Duration::from_secs(3600),
     };
     let store = SessionStore::open_with(&path, opts).await.unwrap();
     let clone = store.clone();
@@ -166,4 +169,38 @@ async fn round_trip_keeps_unknown_fields_and_unparsable_rows() {
     let mut expected = original.clone();
     expected["agent:main:main"]["inputTokens"] = 3.into();
     assert_eq!(back, expected);
+}
+
+#[tokio::test]
+async fn new_sessions_are_written_soon_routine_updates_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.json");
+    let opts = SessionStoreOptions {
+        debounce: Duration::from_millis(20),
+        lazy_debounce: Duration::from_secs(3600),
+    };
+    let store = SessionStore::open_with(&path, opts).await.unwrap();
+    store.upsert("agent:main:a", SessionEntry::new("s-a", 1));
+    // A new session reaches disk within the short debounce, no flush needed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while store.write_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new session never written"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(std::fs::read_to_string(&path).unwrap().contains("s-a"));
+    let writes = store.write_count();
+    for i in 0..100 {
+        store.update("agent:main:a", |e| e.updated_at = 100 + i);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        store.write_count(),
+        writes,
+        "routine updates wait for the lazy debounce"
+    );
+    store.flush().await.unwrap();
+    assert!(store.write_count() > writes);
 }

@@ -30,6 +30,7 @@ fn child_writer() {
     rt.block_on(async {
         let opts = SessionStoreOptions {
             debounce: Duration::from_millis(1),
+            lazy_debounce: Duration::from_millis(1),
         };
         let store = SessionStore::open_with(dir.join("sessions.json"), opts)
             .await
