@@ -179,19 +179,16 @@ enum Stop {
     Cancelled,
 }
 
-/// Drive one exec to completion, writing output into `buf`.
-async fn drive(
+/// Create and start `req` in `container` with stdout/stderr (and stdin when asked) attached.
+pub(crate) async fn start_attached(
     engine: &Engine,
     container: &str,
     req: &ExecRequest,
-    timeout: Duration,
-    cancel: &CancellationToken,
-    buf: &Mutex<OutputBuf>,
-    stdin: Option<Vec<u8>>,
-) -> Result<(Option<i64>, bool, bool), SandboxError> {
+    attach_stdin: bool,
+) -> Result<(String, StartExecResults), SandboxError> {
     let docker = engine.docker();
     let opts = CreateExecOptions {
-        attach_stdin: Some(stdin.is_some()),
+        attach_stdin: Some(attach_stdin),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         env: Some(req.env.clone()),
@@ -212,6 +209,20 @@ async fn drive(
         docker.start_exec(&created.id, None::<StartExecOptions>),
     )
     .await?;
+    Ok((created.id, started))
+}
+
+/// Drive one exec to completion, writing output into `buf`.
+async fn drive(
+    engine: &Engine,
+    container: &str,
+    req: &ExecRequest,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    buf: &Mutex<OutputBuf>,
+    stdin: Option<Vec<u8>>,
+) -> Result<(Option<i64>, bool, bool), SandboxError> {
+    let (exec_id, started) = start_attached(engine, container, req, stdin.is_some()).await?;
     let StartExecResults::Attached {
         mut output,
         mut input,
@@ -254,7 +265,7 @@ async fn drive(
         }
     };
     match stop {
-        Stop::Finished => match exit_code(engine, &created.id).await {
+        Stop::Finished => match exit_code(engine, &exec_id).await {
             Ok(Some(0)) => Ok((Some(0), false, false)),
             // Non-zero or unknown: distinguish "the command failed" from "the container died".
             other => {

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::exec::StartExecResults;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use tokio::io::AsyncWrite;
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{CALL_TIMEOUT, Engine, deadline};
 use crate::error::SandboxError;
-use crate::exec::{ExecRequest, ensure_running, exit_code, gone_or, kill_marked};
+use crate::exec::{ExecRequest, ensure_running, exit_code, kill_marked};
 
 /// Capacity of the output channel of one streamed exec.
 pub const STREAM_CHANNEL_CAPACITY: usize = 64;
@@ -67,29 +67,7 @@ pub async fn stream_exec(
     container: &str,
     req: &ExecRequest,
 ) -> Result<ExecStream, SandboxError> {
-    let docker = engine.docker();
-    let opts = CreateExecOptions {
-        attach_stdin: Some(true),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        env: Some(req.env.clone()),
-        cmd: Some(req.argv.clone()),
-        working_dir: Some(req.workdir.clone()),
-        ..Default::default()
-    };
-    let created = deadline(
-        "exec create",
-        CALL_TIMEOUT,
-        docker.create_exec(container, opts),
-    )
-    .await
-    .map_err(|e| gone_or(container, e))?;
-    let started = deadline(
-        "exec start",
-        CALL_TIMEOUT,
-        docker.start_exec(&created.id, None::<StartExecOptions>),
-    )
-    .await?;
+    let (exec_id, started) = crate::exec::start_attached(engine, container, req, true).await?;
     let StartExecResults::Attached { mut output, input } = started else {
         return Err(SandboxError::docker(
             "exec start",
@@ -129,7 +107,7 @@ pub async fn stream_exec(
     let (engine, container, exec_id, marker, k) = (
         engine.clone(),
         container.to_string(),
-        created.id.clone(),
+        exec_id.clone(),
         req.exec_id.clone(),
         kill.clone(),
     );
