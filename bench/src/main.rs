@@ -5,6 +5,7 @@
 //! numbers are for the README and the release notes, not for pass/fail.
 
 mod gateway;
+mod sandbox;
 mod stats;
 mod turns;
 mod util;
@@ -23,6 +24,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if what == "turns" || what == "all" {
         turns::run(&bin).await?;
+    }
+    if what == "sandbox" || what == "all" {
+        sandbox::run(&bin).await?;
     }
     Ok(())
 }

@@ -235,8 +235,13 @@ async fn ensure_dev_setup(ctx: &Ctx) -> Result<(), CliError> {
         return Ok(());
     }
     // With the embedded runtime compiled in, fetch the small default model once so the first
-    // chat works offline with no key. A failed fetch only means "no model yet".
-    if cfg!(feature = "local-model") && !crate::commands::models::default_model_path(ctx).exists() {
+    // chat works offline with no key. A failed fetch only means "no model yet";
+    // OPENCLAW_OFFLINE=1 forbids the download.
+    let offline = ctx.env_var("OPENCLAW_OFFLINE").is_some_and(|v| v != "0");
+    if cfg!(feature = "local-model")
+        && !offline
+        && !crate::commands::models::default_model_path(ctx).exists()
+    {
         eprintln!("Fetching the default local model (SmolLM2-135M, ~98 MB, checksum-verified)...");
         if let Err(e) = crate::commands::models::pull_default(ctx).await {
             eprintln!(

@@ -75,8 +75,10 @@ fn pull_with_a_matching_sha256_installs_the_file() {
 fn gateway_dev_without_a_pulled_model_configures_no_local_provider() {
     let home = Home::new();
     let port = super::harness::free_port();
+    // OPENCLAW_OFFLINE: `--dev` must not fetch the model (it would with the feature on).
     let child = home
         .cmd(&["gateway", "--dev", "--port", &port.to_string()])
+        .env("OPENCLAW_OFFLINE", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
