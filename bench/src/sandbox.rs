@@ -62,9 +62,10 @@ pub async fn run(bin: &Path) -> anyhow::Result<()> {
     }
     let cold = summarize(cold);
     println!("first sandboxed turn:     {cold}");
+    // Warm containers, short histories: rotate over the ten scopes just created.
     let mut warm = Vec::new();
-    for _ in 0..200 {
-        warm.push(turn(&mut ws, "agent:main:cold-0").await?);
+    for i in 0..200 {
+        warm.push(turn(&mut ws, &format!("agent:main:cold-{}", i % 10)).await?);
     }
     let warm = summarize(warm);
     println!("sandboxed exec turn:      {warm}");
