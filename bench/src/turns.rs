@@ -88,30 +88,50 @@ pub async fn run(bin: &Path) -> anyhow::Result<()> {
         summarize(turns(&mut ws, 500, "hi", |i| format!("agent:main:r-{}", i % 50)).await?);
     println!("plain, 1,000 sessions stored:          {plain_many}");
 
-    let rss_before = rss_kb(child.id());
-    let n = std::env::var("OPENCLAW_BENCH_TURNS")
+    // RSS is sampled at the start, after every 1,000 turns and at the end: a bounded runtime
+    // stays flat after the first 1,000 (sessions warm, caches full).
+    let n: usize = std::env::var("OPENCLAW_BENCH_TURNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let soak = summarize(
-        turns(&mut ws, n, "soak", |i| {
-            format!("agent:main:soak-{}", i % 50)
-        })
-        .await?,
-    );
+    let rss_before = rss_kb(child.id());
+    let mut rss_marks = Vec::new();
+    let mut soak_times = Vec::with_capacity(n);
+    let mut done = 0;
+    while done < n {
+        let chunk = (n - done).min(1000);
+        let offset = done;
+        soak_times.extend(
+            turns(&mut ws, chunk, "soak", |i| {
+                format!("agent:main:soak-{}", (offset + i) % 50)
+            })
+            .await?,
+        );
+        done += chunk;
+        rss_marks.push((done, rss_kb(child.id())));
+    }
+    let soak = summarize(soak_times);
     let rss_after = rss_kb(child.id());
+    let rss_1k = rss_marks.first().map(|m| m.1).unwrap_or(rss_before);
+    let mb = |kb: u64| kb as f64 / 1024.0;
     println!("{n} turns:              {soak}");
     println!(
-        "RSS across {n} turns:   {:.1} MB -> {:.1} MB",
-        rss_before as f64 / 1024.0,
-        rss_after as f64 / 1024.0
+        "RSS across {n} turns:   {:.1} MB -> {:.1} MB (after 1,000: {:.1} MB)",
+        mb(rss_before),
+        mb(rss_after),
+        mb(rss_1k)
     );
+    let marks: Vec<String> = rss_marks
+        .iter()
+        .map(|(t, kb)| format!("{t}: {:.1}", mb(*kb)))
+        .collect();
+    println!("RSS (MB) by turn:       {}", marks.join(", "));
     let _ = child.kill();
     let _ = child.wait();
     println!(
         "{}",
         json!({"bench":"turns","plainP50Ms":ms(plain.p50),"execP50Ms":ms(tool.p50),"plain1000SessionsP50Ms":ms(plain_many.p50),"plainRightAfter1000NewP50Ms":ms(plain_burst.p50),
-               "rssBeforeMb":rss_before as f64/1024.0,"rssAfterMb":rss_after as f64/1024.0,"soakTurns":n})
+               "rssBeforeMb":mb(rss_before),"rssAfter1000Mb":mb(rss_1k),"rssAfterMb":mb(rss_after),"soakTurns":n})
     );
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The per-session queue of messages waiting for the active run to end.
 //!
 //! Pure data: the session task decides *when* to push and pop; this module decides what a
-//! full queue drops (`cap` + `drop` policy) and how `collect` coalesces waiting messages into
-//! one follow-up prompt under the header `[Queued messages while agent was busy]`.
+//! full queue drops (`cap` + `drop` policy), when the queue is ready (`debounceMs` of quiet
+//! after the last message queued behind a run, so a burst becomes one turn) and how `collect`
+//! coalesces waiting messages into one follow-up prompt under the header
+//! `[Queued messages while agent was busy]`.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::settings::{DropPolicy, QueueModeSetting, QueueSettings};
 
@@ -21,6 +24,17 @@ pub struct Queued {
     pub mode: QueueModeSetting,
     /// Extra system prompt for this run, if the caller gave one.
     pub extra_system: Option<String>,
+    /// Quiet time to wait after this message when it queues behind a run.
+    pub debounce: Duration,
+}
+
+/// A message steered into the running turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steer {
+    /// The run the turn answers for it; `None` for the copy `steer-backlog` injects (its run
+    /// is the follow-up turn).
+    pub run_id: Option<String>,
+    pub text: String,
 }
 
 /// What `push` did.
@@ -47,6 +61,9 @@ pub struct PendingQueue {
     items: VecDeque<Queued>,
     /// Summaries of messages dropped under `summarize`, injected into the next batch.
     dropped: Vec<String>,
+    /// When the queue may start its next turn: the last message queued behind a run plus its
+    /// debounce. `None` = at once.
+    ready_at: Option<Instant>,
 }
 
 impl PendingQueue {
@@ -58,6 +75,33 @@ impl PendingQueue {
         self.items.is_empty()
     }
 
+    /// When the next turn may start (`None` = now, or nothing is waiting).
+    pub fn ready_at(&self) -> Option<Instant> {
+        self.ready_at.filter(|_| !self.items.is_empty())
+    }
+
+    /// Whether a turn may start now.
+    pub fn is_ready(&self, now: Instant) -> bool {
+        !self.items.is_empty() && self.ready_at.is_none_or(|t| t <= now)
+    }
+
+    /// Queue a message that waits behind a run (or behind other waiting messages): the quiet
+    /// window restarts.
+    pub fn push_behind(
+        &mut self,
+        item: Queued,
+        settings: &QueueSettings,
+        now: Instant,
+    ) -> PushOutcome {
+        let ready = now + item.debounce;
+        let out = self.push(item, settings);
+        if out != PushOutcome::Rejected {
+            self.ready_at = Some(ready);
+        }
+        out
+    }
+
+    /// Queue a message that may start at once (nothing is running or waiting).
     pub fn push(&mut self, item: Queued, settings: &QueueSettings) -> PushOutcome {
         let mut dropped = Vec::new();
         while self.items.len() >= settings.cap.max(1) {
@@ -94,6 +138,7 @@ impl PendingQueue {
     /// Remove every waiting run (interrupt, abort); returns their ids.
     pub fn clear(&mut self) -> Vec<String> {
         self.dropped.clear();
+        self.ready_at = None;
         self.items.drain(..).map(|q| q.run_id).collect()
     }
 
@@ -118,6 +163,9 @@ impl PendingQueue {
                     group.push(q);
                 }
             }
+        }
+        if self.items.is_empty() {
+            self.ready_at = None;
         }
         let dropped = std::mem::take(&mut self.dropped);
         let extra_system = group.iter().find_map(|q| q.extra_system.clone());
@@ -173,6 +221,7 @@ mod tests {
             text: format!("msg {id}"),
             mode,
             extra_system: None,
+            debounce: Duration::from_millis(500),
         }
     }
 
@@ -206,6 +255,28 @@ mod tests {
         p.push(q("b", QueueModeSetting::Followup), &s);
         assert_eq!(p.next_batch().unwrap().text, "msg a");
         assert_eq!(p.next_batch().unwrap().text, "msg b");
+    }
+
+    #[test]
+    fn a_burst_behind_a_run_waits_for_quiet_then_runs_as_one_batch() {
+        let s = QueueSettings::default();
+        let mut p = PendingQueue::default();
+        let t0 = Instant::now();
+        p.push_behind(q("a", QueueModeSetting::Collect), &s, t0);
+        p.push_behind(
+            q("b", QueueModeSetting::Collect),
+            &s,
+            t0 + Duration::from_millis(300),
+        );
+        // The window restarts with every message.
+        assert_eq!(p.ready_at(), Some(t0 + Duration::from_millis(800)));
+        assert!(!p.is_ready(t0 + Duration::from_millis(600)));
+        assert!(p.is_ready(t0 + Duration::from_millis(800)));
+        assert_eq!(p.next_batch().unwrap().run_ids, vec!["a", "b"]);
+        assert_eq!(p.ready_at(), None);
+        // A message that did not wait behind anything is ready at once.
+        p.push(q("c", QueueModeSetting::Collect), &s);
+        assert!(p.is_ready(t0));
     }
 
     #[test]

@@ -124,14 +124,17 @@ impl RunOutcome {
     }
 }
 
-/// How long finished runs stay answerable (`agent.wait`, duplicate `chat.send`).
-pub const RUN_RETENTION: Duration = Duration::from_secs(600);
-/// At most this many runs are remembered; the oldest finished ones go first.
-pub const RUN_CAPACITY: usize = 4096;
+/// How long finished runs stay answerable (`agent.wait`, a retried idempotency key): the
+/// baseline gateway's dedupe TTL.
+pub const RUN_RETENTION: Duration = Duration::from_secs(300);
+/// At most this many runs are remembered (the baseline's dedupe cap); the oldest finished
+/// ones go first. Runs in flight always stay: someone may be waiting on them.
+pub const RUN_CAPACITY: usize = 1000;
 
 struct RunEntry {
     session_key: String,
     started: Instant,
+    finished: Option<Instant>,
     outcome: watch::Sender<Option<Arc<RunOutcome>>>,
 }
 
@@ -174,6 +177,7 @@ impl RunRegistry {
             RunEntry {
                 session_key: session_key.to_string(),
                 started: Instant::now(),
+                finished: None,
                 outcome: tx,
             },
         );
@@ -195,10 +199,20 @@ impl RunRegistry {
     }
 
     pub fn finish(&self, outcome: RunOutcome) {
-        let r = self.lock();
-        if let Some(e) = r.runs.get(&outcome.run_id) {
+        let mut r = self.lock();
+        if let Some(e) = r.runs.get_mut(&outcome.run_id) {
+            e.finished = Some(Instant::now());
             e.outcome.send_replace(Some(Arc::new(outcome)));
         }
+    }
+
+    /// Number of runs remembered (in flight and finished).
+    pub fn len(&self) -> usize {
+        self.lock().runs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Wait for a run to end; `None` when unknown or still running after `timeout`.
@@ -230,20 +244,79 @@ impl RunRegistry {
 }
 
 impl Registry {
+    /// Drop finished runs past their retention, and the oldest finished ones while full. A run
+    /// in flight at the front moves to the back instead, so it cannot pin everything behind it.
     fn prune(&mut self) {
-        while let Some(front) = self.order.front().cloned() {
-            let Some(e) = self.runs.get(&front) else {
+        let mut rotated = 0;
+        while rotated < self.order.len() {
+            let Some(front) = self.order.front() else {
+                break;
+            };
+            let Some(e) = self.runs.get(front) else {
                 self.order.pop_front();
                 continue;
             };
-            let done = e.outcome.borrow().is_some();
-            let expired = e.started.elapsed() > RUN_RETENTION;
-            if done && (expired || self.order.len() >= RUN_CAPACITY) {
-                self.runs.remove(&front);
-                self.order.pop_front();
-            } else {
+            let full = self.runs.len() >= RUN_CAPACITY;
+            let (expired, done) = match e.finished {
+                Some(t) => (t.elapsed() > RUN_RETENTION, true),
+                None => (e.started.elapsed() > RUN_RETENTION, false),
+            };
+            if !(full || expired) {
                 break;
             }
+            let Some(id) = self.order.pop_front() else {
+                break;
+            };
+            if done {
+                self.runs.remove(&id);
+            } else {
+                self.order.push_back(id);
+                rotated += 1;
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(id: &str) -> RunOutcome {
+        RunOutcome {
+            run_id: id.into(),
+            session_key: "k".into(),
+            session_id: "s".into(),
+            status: RunStatus::Ok,
+            payloads: Vec::new(),
+            error: None,
+            provider: None,
+            model: None,
+            usage: Usage::default(),
+            stop_reason: None,
+            started_at: 0,
+            ended_at: 0,
+        }
+    }
+
+    #[test]
+    fn finished_runs_are_capped_but_runs_in_flight_stay() {
+        let reg = RunRegistry::default();
+        // The oldest run never finishes (a long turn); it must not pin the rest.
+        assert!(reg.register("long", "k"));
+        for i in 0..RUN_CAPACITY * 3 {
+            let id = format!("r{i}");
+            assert!(reg.register(&id, "k"));
+            reg.finish(outcome(&id));
+        }
+        assert!(reg.len() <= RUN_CAPACITY, "{}", reg.len());
+        assert_eq!(
+            reg.state("long"),
+            RunState::InFlight {
+                session_key: "k".into()
+            }
+        );
+        let last = format!("r{}", RUN_CAPACITY * 3 - 1);
+        assert!(matches!(reg.state(&last), RunState::Done(_)));
+        assert_eq!(reg.state("r0"), RunState::Unknown);
     }
 }

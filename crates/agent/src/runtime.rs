@@ -46,12 +46,26 @@ pub enum RuntimeError {
 pub struct RuntimeOptions {
     /// A session task with no work for this long exits (it respawns on demand).
     pub idle_ttl: Duration,
+    /// Live session tasks kept warm. Past this, the least recently used idle ones exit (their
+    /// next message reloads the transcript); busy sessions are never evicted.
+    pub max_live_sessions: usize,
+    /// A live session keeps its model context in memory between turns while it is smaller
+    /// than this (estimated bytes); a longer one reloads it from the transcript for each turn.
+    pub history_budget_bytes: usize,
 }
+
+/// Default [`RuntimeOptions::max_live_sessions`].
+pub const DEFAULT_MAX_LIVE_SESSIONS: usize = 128;
+/// Default [`RuntimeOptions::history_budget_bytes`]: a short chat stays warm; a long or
+/// tool-heavy one costs a transcript read per turn, small next to a model call.
+pub const DEFAULT_HISTORY_BUDGET_BYTES: usize = 16 * 1024;
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
             idle_ttl: Duration::from_secs(300),
+            max_live_sessions: DEFAULT_MAX_LIVE_SESSIONS,
+            history_budget_bytes: DEFAULT_HISTORY_BUDGET_BYTES,
         }
     }
 }
@@ -66,6 +80,9 @@ pub struct RunRequest {
     /// Idempotency key; becomes the run id (a fresh UUID when absent).
     pub run_id: Option<String>,
     pub queue_mode: Option<QueueModeSetting>,
+    /// Channel the message came from (`telegram`, `webchat`, …): picks
+    /// `messages.queue.byChannel` / `debounceMsByChannel`.
+    pub channel: Option<String>,
     pub extra_system_prompt: Option<String>,
 }
 
@@ -114,6 +131,8 @@ pub struct Identity {
 struct SessionHandle {
     tx: mpsc::Sender<Op>,
     generation: u64,
+    /// Tick of the last op sent (least recently used goes first when making room).
+    last_used: u64,
 }
 
 pub(crate) struct Inner {
@@ -121,6 +140,8 @@ pub(crate) struct Inner {
     stores: Mutex<HashMap<String, Arc<OnceCell<SessionStore>>>>,
     sessions: Mutex<HashMap<String, SessionHandle>>,
     next_generation: std::sync::atomic::AtomicU64,
+    /// Clock of [`SessionHandle::last_used`]; only moves under the `sessions` lock.
+    use_tick: std::sync::atomic::AtomicU64,
     pub(crate) runs: RunRegistry,
     sink: OnceLock<Arc<dyn EventSink>>,
     jobs: Mutex<HashMap<String, Arc<JobRegistry>>>,
@@ -209,9 +230,16 @@ impl Inner {
         for _ in 0..8 {
             let (tx, generation) = {
                 let mut s = lock(&self.sessions);
-                match s.get(key) {
-                    Some(h) => (h.tx.clone(), h.generation),
+                let tick = self
+                    .use_tick
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match s.get_mut(key) {
+                    Some(h) => {
+                        h.last_used = tick;
+                        (h.tx.clone(), h.generation)
+                    }
                     None => {
+                        self.make_room(&mut s);
                         let (tx, rx) = mpsc::channel(OP_CAPACITY);
                         let generation = self
                             .next_generation
@@ -221,6 +249,7 @@ impl Inner {
                             SessionHandle {
                                 tx: tx.clone(),
                                 generation,
+                                last_used: tick,
                             },
                         );
                         // Owned by the session map: the task removes its handle on exit.
@@ -245,7 +274,29 @@ impl Inner {
         }
         Err(RuntimeError::Closed)
     }
+
+    /// Before a new session task starts: at the live-session cap, ask the least recently used
+    /// session to exit. It goes only if idle, and removes its own handle when it does; a busy
+    /// one stays, so the cap can be passed while every live session has work.
+    fn make_room(&self, sessions: &mut HashMap<String, SessionHandle>) {
+        if sessions.len() < self.options.max_live_sessions.max(1) {
+            return;
+        }
+        // Several candidates: the oldest ones may be busy and refuse.
+        let excess = sessions.len() + 1 - self.options.max_live_sessions.max(1);
+        let mut by_age: Vec<(u64, &SessionHandle)> =
+            sessions.values().map(|h| (h.last_used, h)).collect();
+        let n = (excess + EVICT_SLACK).min(by_age.len());
+        by_age.select_nth_unstable_by_key(n.saturating_sub(1), |(t, _)| *t);
+        for (_, h) in &by_age[..n] {
+            // Full queue = busy: nothing to evict there.
+            let _ = h.tx.try_send(Op::Evict);
+        }
+    }
 }
+
+/// Extra eviction candidates asked per new session, in case the oldest are busy.
+const EVICT_SLACK: usize = 2;
 
 /// A model client that always fails with `message` (an agent without a usable model).
 pub(crate) fn failing_client(message: String) -> Arc<dyn ModelClient> {
@@ -291,6 +342,7 @@ impl AgentRuntime {
             stores: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             next_generation: Default::default(),
+            use_tick: Default::default(),
             runs: RunRegistry::default(),
             sink: OnceLock::new(),
             jobs: Mutex::new(HashMap::new()),
@@ -416,14 +468,17 @@ impl AgentRuntime {
             });
         }
         let accepted_at = now_ms();
-        let mode = req
-            .queue_mode
-            .unwrap_or_else(|| self.inner.settings().queue.mode);
+        let (mode, debounce) = self
+            .inner
+            .settings()
+            .queue
+            .for_message(req.queue_mode, req.channel.as_deref());
         let q = Queued {
             run_id: run_id.clone(),
             text: req.message,
             mode,
             extra_system: req.extra_system_prompt,
+            debounce,
         };
         self.inner.send(&key, &agent_id, Op::Submit(q)).await?;
         Ok(Submitted::Accepted {

@@ -1,11 +1,14 @@
 //! One task per session key: it owns the open transcript and the model context, runs one turn
-//! at a time, and queues what arrives meanwhile (collect / followup / steer / interrupt).
+//! at a time, and queues what arrives meanwhile (collect / followup / steer / steer-backlog /
+//! interrupt). Queued messages start their turn after `debounceMs` of quiet.
 //!
 //! Callers talk to it through a bounded channel of [`Op`]s. A task with nothing to do for
-//! `idle_ttl` closes its transcript and exits; the runtime respawns it on the next op, so
-//! thousands of quiet sessions cost no tasks and no open files.
+//! `idle_ttl`, or asked to make room ([`Op::Evict`]) while idle, closes its transcript and
+//! exits; the runtime respawns it on the next op and the transcript is reloaded, so thousands
+//! of quiet sessions cost no tasks and no open files.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use openclaw_protocol::events::{AgentStream, ChatState};
 use openclaw_protocol::message::{AssistantMessage, ContentBlock, Message};
@@ -17,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::prompt::{self, PromptInput};
-use crate::queue::{Batch, PendingQueue, PushOutcome, Queued};
+use crate::queue::{Batch, PendingQueue, PushOutcome, Queued, Steer};
 use crate::run::{RunOutcome, RunStatus};
 use crate::runtime::Inner;
 use crate::settings::{AgentRuntimeInfo, QueueModeSetting, RuntimeSettings};
@@ -53,12 +56,14 @@ pub(crate) enum Op {
         label: Option<String>,
         ack: Ack<String>,
     },
+    /// The runtime has too many live sessions: exit if idle (ignored while busy).
+    Evict,
 }
 
 struct Active {
     run_ids: Vec<String>,
     cancel: CancellationToken,
-    steer: Arc<Mutex<Vec<Queued>>>,
+    steer: Arc<Mutex<Vec<Steer>>>,
     join: JoinHandle<TurnResult>,
 }
 
@@ -67,6 +72,9 @@ struct Session {
     key: String,
     agent_id: String,
     state: Option<TurnState>,
+    /// The transcript is open but the context was dropped to save memory (over
+    /// `history_budget_bytes`); the next turn reloads it.
+    cold: bool,
     session_id: String,
     pending: PendingQueue,
     deferred: Vec<Op>,
@@ -75,6 +83,8 @@ struct Session {
 enum Wake {
     Done(Box<Result<TurnResult, tokio::task::JoinError>>),
     Op(Option<Op>),
+    /// The queue's quiet window ended.
+    Ready,
     Idle,
 }
 
@@ -98,6 +108,7 @@ pub(crate) async fn run_session(
         key: key.clone(),
         agent_id,
         state: None,
+        cold: false,
         session_id: String::new(),
         pending: PendingQueue::default(),
         deferred: Vec::new(),
@@ -105,20 +116,14 @@ pub(crate) async fn run_session(
     let mut active: Option<Active> = None;
     loop {
         if active.is_none() {
-            for op in std::mem::take(&mut s.deferred) {
-                s.on_op(op, &mut active).await;
-            }
-            while active.is_none() {
-                let Some(batch) = s.pending.next_batch() else {
-                    break;
-                };
-                active = s.start(batch).await;
-            }
+            s.start_ready(&mut active).await;
         }
         let idle = active.is_none() && s.pending.is_empty();
+        let ready_at = s.pending.ready_at().filter(|_| active.is_none());
         let wake = tokio::select! {
             r = join_active(&mut active) => Wake::Done(Box::new(r)),
             op = rx.recv() => Wake::Op(op),
+            _ = sleep_until(ready_at), if ready_at.is_some() => Wake::Ready,
             _ = tokio::time::sleep(rt.options.idle_ttl), if idle => Wake::Idle,
         };
         match wake {
@@ -127,37 +132,15 @@ pub(crate) async fn run_session(
                     s.finish(a, *r).await;
                 }
             }
+            Wake::Op(Some(Op::Evict)) if idle && s.deferred.is_empty() => {
+                s.drain_and_close(&mut rx, &mut active).await;
+                break;
+            }
             Wake::Op(Some(op)) => s.on_op(op, &mut active).await,
             Wake::Op(None) => break,
+            Wake::Ready => {}
             Wake::Idle => {
-                // Refuse new ops, then serve whatever slipped in before the close.
-                rx.close();
-                let mut late = Vec::new();
-                while let Ok(op) = rx.try_recv() {
-                    late.push(op);
-                }
-                if late.is_empty() {
-                    break;
-                }
-                for op in late {
-                    s.on_op(op, &mut active).await;
-                }
-                // Keep draining until everything queued before the close has run.
-                while active.is_some() || !s.pending.is_empty() || !s.deferred.is_empty() {
-                    if active.is_none() {
-                        for op in std::mem::take(&mut s.deferred) {
-                            s.on_op(op, &mut active).await;
-                        }
-                        if let Some(batch) = s.pending.next_batch() {
-                            active = s.start(batch).await;
-                        }
-                        continue;
-                    }
-                    let r = join_active(&mut active).await;
-                    if let Some(a) = active.take() {
-                        s.finish(a, r).await;
-                    }
-                }
+                s.drain_and_close(&mut rx, &mut active).await;
                 break;
             }
         }
@@ -166,9 +149,51 @@ pub(crate) async fn run_session(
     rt.session_exited(&key, generation);
 }
 
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Session {
     fn settings(&self) -> Arc<RuntimeSettings> {
         self.rt.settings()
+    }
+
+    /// With no turn running: serve deferred ops, then start queued turns whose quiet window
+    /// has passed.
+    async fn start_ready(&mut self, active: &mut Option<Active>) {
+        for op in std::mem::take(&mut self.deferred) {
+            self.on_op(op, active).await;
+        }
+        while active.is_none() && self.pending.is_ready(Instant::now()) {
+            let Some(batch) = self.pending.next_batch() else {
+                break;
+            };
+            *active = self.start(batch).await;
+        }
+    }
+
+    /// Refuse new ops, then serve whatever slipped in before the close, to the end.
+    async fn drain_and_close(&mut self, rx: &mut mpsc::Receiver<Op>, active: &mut Option<Active>) {
+        rx.close();
+        while let Ok(op) = rx.try_recv() {
+            self.on_op(op, active).await;
+        }
+        while active.is_some() || !self.pending.is_empty() || !self.deferred.is_empty() {
+            if active.is_none() {
+                if let Some(t) = self.pending.ready_at() {
+                    tokio::time::sleep_until(t.into()).await;
+                }
+                self.start_ready(active).await;
+                continue;
+            }
+            let r = join_active(active).await;
+            if let Some(a) = active.take() {
+                self.finish(a, r).await;
+            }
+        }
     }
 
     async fn store(&self) -> Result<SessionStore, String> {
@@ -235,28 +260,51 @@ impl Session {
             Op::Inject { text, label, ack } => {
                 let _ = ack.send(self.inject(text, label).await);
             }
+            // Busy (or closing anyway): a busy session is not evicted.
+            Op::Evict => {}
         }
     }
 
     fn submit(&mut self, q: Queued, active: &mut Option<Active>) {
         let settings = self.settings();
+        let mut behind = !self.pending.is_empty();
+        let mut q = q;
         if let Some(a) = active.as_ref() {
+            behind = true;
             match q.mode {
                 QueueModeSetting::Interrupt => {
                     a.cancel.cancel();
                     for r in self.pending.clear() {
                         self.finish_run(&r, RunStatus::Aborted, None);
                     }
+                    // The newest message runs as soon as the aborted turn has ended.
+                    behind = false;
                 }
                 QueueModeSetting::Steer => {
-                    a.steer.lock().unwrap_or_else(|p| p.into_inner()).push(q);
+                    lock_steer(&a.steer).push(Steer {
+                        run_id: Some(q.run_id),
+                        text: q.text,
+                    });
                     return;
+                }
+                QueueModeSetting::SteerBacklog => {
+                    // Steer now, and keep the message for a follow-up turn of its own.
+                    lock_steer(&a.steer).push(Steer {
+                        run_id: None,
+                        text: q.text.clone(),
+                    });
+                    q.mode = QueueModeSetting::Followup;
                 }
                 QueueModeSetting::Collect | QueueModeSetting::Followup => {}
             }
         }
         let run_id = q.run_id.clone();
-        match self.pending.push(q, &settings.queue) {
+        let outcome = if behind {
+            self.pending.push_behind(q, &settings.queue, Instant::now())
+        } else {
+            self.pending.push(q, &settings.queue)
+        };
+        match outcome {
             PushOutcome::Queued => {}
             PushOutcome::QueuedDropping(dropped) => {
                 for r in dropped {
@@ -286,18 +334,22 @@ impl Session {
     }
 
     async fn finish(&mut self, a: Active, r: Result<TurnResult, tokio::task::JoinError>) {
-        let leftover: Vec<Queued> =
-            std::mem::take(&mut *a.steer.lock().unwrap_or_else(|p| p.into_inner()));
+        // Steers the turn did not take in (it ended first) run as follow-ups; the copies that
+        // `steer-backlog` injected are dropped, their follow-up is already queued.
+        let leftover: Vec<Queued> = std::mem::take(&mut *lock_steer(&a.steer))
+            .into_iter()
+            .filter_map(|st| {
+                Some(Queued {
+                    run_id: st.run_id?,
+                    text: st.text,
+                    mode: QueueModeSetting::Followup,
+                    extra_system: None,
+                    debounce: std::time::Duration::ZERO,
+                })
+            })
+            .collect();
         if !leftover.is_empty() {
-            self.pending.push_front_all(
-                leftover
-                    .into_iter()
-                    .map(|mut q| {
-                        q.mode = QueueModeSetting::Followup;
-                        q
-                    })
-                    .collect(),
-            );
+            self.pending.push_front_all(leftover);
         }
         match r {
             Ok(TurnResult {
@@ -305,7 +357,7 @@ impl Session {
                 outcome,
                 steered,
             }) => {
-                self.state = Some(state);
+                self.keep_state(state);
                 self.record_usage(&outcome).await;
                 for id in a.run_ids.iter().chain(steered.iter()) {
                     let mut o = outcome.clone();
@@ -359,9 +411,38 @@ impl Session {
         );
     }
 
-    /// Open the transcript (creating the index entry when missing).
+    /// Take the state back from a turn; drop its context if it outgrew the memory budget.
+    fn keep_state(&mut self, mut state: TurnState) {
+        if state.approx_bytes() > self.rt.options.history_budget_bytes {
+            state.messages = Vec::new();
+            self.cold = true;
+        }
+        self.state = Some(state);
+    }
+
+    /// Reload the context of an open transcript from the file (the file is the truth).
+    async fn reload_context(&mut self) -> Result<(), String> {
+        let Some(st) = self.state.as_mut() else {
+            return Ok(());
+        };
+        st.writer
+            .written()
+            .await
+            .map_err(|e| format!("cannot write the transcript: {e}"))?;
+        let t = openclaw_store::transcript::load(st.writer.path())
+            .await
+            .map_err(|e| format!("cannot reload the transcript: {e}"))?;
+        st.messages = t.context().messages;
+        self.cold = false;
+        Ok(())
+    }
+
+    /// Open the transcript (creating the index entry when missing) with the context loaded.
     async fn ensure_open(&mut self, agent: &AgentRuntimeInfo) -> Result<(), String> {
         if self.state.is_some() {
+            if self.cold {
+                self.reload_context().await?;
+            }
             return Ok(());
         }
         let store = self.store().await?;
@@ -379,6 +460,7 @@ impl Session {
                 .await
                 .map_err(|e| format!("cannot open the transcript: {e}"))?;
         self.session_id = entry.session_id;
+        self.cold = false;
         self.state = Some(TurnState {
             writer: Arc::new(writer),
             messages: transcript.context().messages,
@@ -387,6 +469,7 @@ impl Session {
     }
 
     async fn close_transcript(&mut self) {
+        self.cold = false;
         if let Some(st) = self.state.take()
             && let Err(e) = st.writer.close().await
         {
@@ -662,4 +745,8 @@ impl Session {
         );
         Ok(id)
     }
+}
+
+fn lock_steer(steer: &Mutex<Vec<Steer>>) -> std::sync::MutexGuard<'_, Vec<Steer>> {
+    steer.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -23,23 +23,32 @@ pub const DEFAULT_TIMEOUT_SECONDS: u64 = 172_800;
 pub const DEFAULT_BOOTSTRAP_MAX_CHARS: usize = 20_000;
 /// Default `messages.queue.cap`.
 pub const DEFAULT_QUEUE_CAP: usize = 20;
+/// Default `messages.queue.debounceMs`: the quiet time before queued messages run.
+pub const DEFAULT_QUEUE_DEBOUNCE: Duration = Duration::from_millis(1000);
 
 /// What happens to a message that arrives while a run is active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueModeSetting {
+    /// Wait, then run every queued message as one turn.
     Collect,
+    /// Wait, then run each queued message as its own turn.
     Followup,
+    /// Inject into the running turn before its next tool or model call.
     Steer,
+    /// Steer now and also run the message as a follow-up turn afterwards.
+    SteerBacklog,
+    /// Abort the running turn, then run this message.
     Interrupt,
 }
 
 impl QueueModeSetting {
-    /// Parse a wire/config name (`steer-backlog` and the legacy `queue` map to `steer`).
+    /// Parse a wire/config name (the legacy `queue` is `steer`).
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.trim().to_ascii_lowercase().as_str() {
             "collect" => Self::Collect,
             "followup" => Self::Followup,
-            "steer" | "queue" | "steer-backlog" | "steer+backlog" => Self::Steer,
+            "steer" | "queue" => Self::Steer,
+            "steer-backlog" | "steer+backlog" => Self::SteerBacklog,
             "interrupt" => Self::Interrupt,
             _ => return None,
         })
@@ -49,7 +58,8 @@ impl QueueModeSetting {
         match m {
             QueueMode::Collect => Self::Collect,
             QueueMode::Followup => Self::Followup,
-            QueueMode::Steer | QueueMode::SteerBacklog | QueueMode::Queue => Self::Steer,
+            QueueMode::Steer | QueueMode::Queue => Self::Steer,
+            QueueMode::SteerBacklog => Self::SteerBacklog,
             QueueMode::Interrupt => Self::Interrupt,
         }
     }
@@ -66,11 +76,18 @@ pub enum DropPolicy {
     New,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `messages.queue`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSettings {
     pub mode: QueueModeSetting,
     pub cap: usize,
     pub drop: DropPolicy,
+    /// Quiet time after the last queued message before the follow-up turn starts.
+    pub debounce: Duration,
+    /// `byChannel`: mode per channel id (lower-case).
+    pub by_channel: BTreeMap<String, QueueModeSetting>,
+    /// `debounceMsByChannel`: quiet time per channel id (lower-case).
+    pub debounce_by_channel: BTreeMap<String, Duration>,
 }
 
 impl Default for QueueSettings {
@@ -79,6 +96,64 @@ impl Default for QueueSettings {
             mode: QueueModeSetting::Collect,
             cap: DEFAULT_QUEUE_CAP,
             drop: DropPolicy::Summarize,
+            debounce: DEFAULT_QUEUE_DEBOUNCE,
+            by_channel: BTreeMap::new(),
+            debounce_by_channel: BTreeMap::new(),
+        }
+    }
+}
+
+impl QueueSettings {
+    /// Mode and quiet time for one message: the caller's mode first, then the channel's
+    /// entry, then the global setting.
+    pub fn for_message(
+        &self,
+        inline: Option<QueueModeSetting>,
+        channel: Option<&str>,
+    ) -> (QueueModeSetting, Duration) {
+        let channel = channel
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty());
+        let channel = channel.as_deref();
+        let mode = inline
+            .or_else(|| channel.and_then(|c| self.by_channel.get(c).copied()))
+            .unwrap_or(self.mode);
+        let debounce = channel
+            .and_then(|c| self.debounce_by_channel.get(c).copied())
+            .unwrap_or(self.debounce);
+        (mode, debounce)
+    }
+
+    fn from_cfg(cfg: Option<&openclaw_config::schema::MessageQueue>) -> Self {
+        let d = QueueSettings::default();
+        let Some(q) = cfg else {
+            return d;
+        };
+        let lower = |k: &String| k.trim().to_ascii_lowercase();
+        QueueSettings {
+            mode: q.mode.map(QueueModeSetting::from_cfg).unwrap_or(d.mode),
+            cap: q.cap.map(|c| c.max(1) as usize).unwrap_or(d.cap),
+            drop: match q.drop {
+                Some(QueueDrop::Old) => DropPolicy::Old,
+                Some(QueueDrop::New) => DropPolicy::New,
+                Some(QueueDrop::Summarize) | None => DropPolicy::Summarize,
+            },
+            debounce: q
+                .debounce_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.debounce),
+            by_channel: q
+                .by_channel
+                .iter()
+                .flatten()
+                .map(|(k, m)| (lower(k), QueueModeSetting::from_cfg(*m)))
+                .collect(),
+            debounce_by_channel: q
+                .debounce_ms_by_channel
+                .iter()
+                .flatten()
+                .map(|(k, ms)| (lower(k), Duration::from_millis(*ms)))
+                .collect(),
         }
     }
 }
@@ -233,24 +308,7 @@ impl RuntimeSettings {
                 },
             );
         }
-        let queue_cfg = cfg.messages.as_ref().and_then(|m| m.queue.clone());
-        let queue = QueueSettings {
-            mode: queue_cfg
-                .as_ref()
-                .and_then(|q| q.mode)
-                .map(QueueModeSetting::from_cfg)
-                .unwrap_or(QueueModeSetting::Collect),
-            cap: queue_cfg
-                .as_ref()
-                .and_then(|q| q.cap)
-                .map(|c| c.max(1) as usize)
-                .unwrap_or(DEFAULT_QUEUE_CAP),
-            drop: match queue_cfg.as_ref().and_then(|q| q.drop) {
-                Some(QueueDrop::Old) => DropPolicy::Old,
-                Some(QueueDrop::New) => DropPolicy::New,
-                Some(QueueDrop::Summarize) | None => DropPolicy::Summarize,
-            },
-        };
+        let queue = QueueSettings::from_cfg(cfg.messages.as_ref().and_then(|m| m.queue.as_ref()));
         let timeout_s = defaults
             .as_ref()
             .and_then(|d| d.timeout_seconds)

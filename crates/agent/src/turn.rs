@@ -2,9 +2,11 @@
 //!
 //! Sample the model (streaming text deltas out as `agent`/`chat` events), stop when it asks for
 //! no tools, otherwise run the tools (in parallel when it asked for several) and append their
-//! results, then sample again. Steering messages queued during the run are injected before
-//! the next model call. Transcript lines are appended as they happen and flushed once at the
-//! end; the caller updates the session index.
+//! results, then sample again. Steering messages that arrive during the run are injected at
+//! the next model-call boundary: when one arrived while the model was answering, the tool
+//! calls of that answer are skipped with a result saying so, and a steer that arrives while
+//! the final answer streams makes the turn sample once more. Transcript lines are appended as
+//! they happen and written out once at the end; the caller updates the session index.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,19 +26,64 @@ use openclaw_store::TranscriptWriter;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::queue::Queued;
+use crate::queue::Steer;
 use crate::run::{EventSink, RunOutcome, RunStatus, RuntimeEvent};
-use crate::tools::{ToolContext, ToolRouter};
+use crate::tools::{ToolContext, ToolOutput, ToolRouter};
 
 /// Shortest gap between two `chat` delta events of a run; `agent` deltas are never held back.
 const CHAT_DELTA_INTERVAL: Duration = Duration::from_millis(150);
 /// Upper bound of model calls in one turn (a model stuck in a tool loop ends the turn).
 const MAX_MODEL_CALLS: usize = 64;
+/// Result text of a tool call skipped because the user steered the run (the baseline's words).
+pub const SKIPPED_FOR_STEER: &str = "Skipped due to queued user message.";
 
 /// The transcript handle and the model context, owned by the session and lent to a turn.
 pub struct TurnState {
     pub writer: Arc<TranscriptWriter>,
     pub messages: Vec<Message>,
+}
+
+impl TurnState {
+    /// Rough size of the context in memory, in bytes: its text plus a fixed cost per message
+    /// and block (the struct, the strings' headers and the metadata strings).
+    pub fn approx_bytes(&self) -> usize {
+        const PER_MESSAGE: usize = 160;
+        const PER_BLOCK: usize = 48;
+        let blocks = |b: &[ContentBlock]| -> usize {
+            b.iter()
+                .map(|b| {
+                    PER_BLOCK
+                        + match b {
+                            ContentBlock::Text { text } => text.len(),
+                            ContentBlock::Thinking { thinking } => thinking.len(),
+                            ContentBlock::ToolCall {
+                                id,
+                                name,
+                                arguments,
+                            } => id.len() + name.len() + arguments.to_string().len(),
+                            other => serde_json::to_string(other).map_or(0, |s| s.len()),
+                        }
+                })
+                .sum()
+        };
+        self.messages
+            .iter()
+            .map(|m| {
+                PER_MESSAGE
+                    + match m {
+                        Message::User(u) => match &u.content {
+                            openclaw_protocol::message::UserContent::Text(t) => t.len(),
+                            openclaw_protocol::message::UserContent::Blocks(b) => blocks(b),
+                        },
+                        Message::Assistant(a) => blocks(&a.content),
+                        Message::ToolResult(r) => {
+                            blocks(&r.content)
+                                + r.details.as_ref().map_or(0, |d| d.to_string().len())
+                        }
+                    }
+            })
+            .sum()
+    }
 }
 
 /// Everything a turn needs besides its state.
@@ -54,7 +101,7 @@ pub struct TurnEnv {
     pub cancel: CancellationToken,
     pub timeout: Option<Duration>,
     /// Messages steered into this run while it is active.
-    pub steer: Arc<Mutex<Vec<Queued>>>,
+    pub steer: Arc<Mutex<Vec<Steer>>>,
 }
 
 /// What a turn hands back.
@@ -255,7 +302,7 @@ async fn drive(
         .collect();
     for _ in 0..MAX_MODEL_CALLS {
         for q in take_steer(&env.steer) {
-            steered.push(q.run_id.clone());
+            steered.extend(q.run_id);
             append(state, Message::user_text(q.text, now_ms())).await?;
         }
         if env.cancel.is_cancelled() {
@@ -294,11 +341,17 @@ async fn drive(
         if failed {
             return Err(error.unwrap_or_else(|| "model call failed".into()));
         }
-        if aborted || calls.is_empty() {
+        if aborted {
             return Ok(());
         }
-        let results = run_tools(env, em, calls).await;
-        for r in results {
+        if calls.is_empty() {
+            // The model is done, unless the user steered meanwhile: then it answers that too.
+            if steer_waiting(&env.steer) {
+                continue;
+            }
+            return Ok(());
+        }
+        for r in run_tools(env, em, calls).await {
             append(state, Message::ToolResult(r)).await?;
         }
     }
@@ -307,8 +360,12 @@ async fn drive(
     ))
 }
 
-fn take_steer(steer: &Mutex<Vec<Queued>>) -> Vec<Queued> {
+fn take_steer(steer: &Mutex<Vec<Steer>>) -> Vec<Steer> {
     std::mem::take(&mut *steer.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+fn steer_waiting(steer: &Mutex<Vec<Steer>>) -> bool {
+    !steer.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
 }
 
 /// One model call, streamed; returns the finished assistant message (errors are folded into
@@ -371,7 +428,10 @@ async fn sample(
     msg
 }
 
-/// Run the calls of one assistant message, in parallel, with tool events around each.
+/// Run the calls of one assistant message, in parallel when it asked for several, with tool
+/// events around each. When a steering message is already waiting, none of them starts: each
+/// still gets a result (an error saying why), so every call in the transcript stays paired and
+/// the model sees the user's message next.
 async fn run_tools(
     env: &TurnEnv,
     em: &mut Emitter,
@@ -383,9 +443,15 @@ async fn run_tools(
             json!({"phase": "start", "name": name, "toolCallId": id, "args": args}),
         );
     }
-    let futs = calls.iter().map(|(_, name, args)| {
-        env.router
-            .dispatch(&env.tool_ctx, name, args.clone(), env.cancel.child_token())
+    let skip = steer_waiting(&env.steer);
+    let futs = calls.iter().map(|(_, name, args)| async move {
+        if skip {
+            ToolOutput::error(SKIPPED_FOR_STEER)
+        } else {
+            env.router
+                .dispatch(&env.tool_ctx, name, args.clone(), env.cancel.child_token())
+                .await
+        }
     });
     let outputs = futures::future::join_all(futs).await;
     calls

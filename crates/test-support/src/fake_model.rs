@@ -41,6 +41,11 @@ pub enum Behavior {
     ErrorMidStream,
     /// `chunks` text chunks (`tick0 `, `tick1 `, …) with `delay` before each.
     Slow { chunks: usize, delay: Duration },
+    /// `then`, after `delay` of silence (headers sent, no body yet): a model still thinking.
+    Delayed {
+        delay: Duration,
+        then: Box<Behavior>,
+    },
 }
 
 /// Behaviour per request index (0-based, counting every request the server saw).
@@ -278,7 +283,12 @@ async fn handle(
     if method != Method::POST || uri.path() != expected {
         return error_response(st.wire, 404, "not found");
     }
-    let behavior = st.script.for_index(index).clone();
+    let mut behavior = st.script.for_index(index).clone();
+    let mut think = Duration::ZERO;
+    while let Behavior::Delayed { delay, then } = behavior {
+        think += delay;
+        behavior = *then;
+    }
     let model = body
         .get("model")
         .and_then(Value::as_str)
@@ -306,6 +316,7 @@ async fn handle(
         Behavior::Text(t) => Planned::text(&t),
         Behavior::ToolCall { name, arguments } => Planned::ToolCall { name, arguments },
         Behavior::Echo => echo(&last_turn(st.wire, &body)),
+        Behavior::Delayed { .. } => unreachable!("unwrapped above"),
     };
     let ctx = Ctx {
         index,
@@ -316,6 +327,10 @@ async fn handle(
         Wire::OpenAi => openai::encode(&ctx, planned),
         Wire::Anthropic => anthropic::encode(&ctx, planned),
     };
+    let mut pieces = pieces;
+    if !think.is_zero() {
+        pieces.insert(0, Piece::Delay(think));
+    }
     let pieces = if st.script.zero_latency {
         pieces
             .into_iter()

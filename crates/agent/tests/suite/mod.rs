@@ -5,6 +5,7 @@ mod escapes;
 mod exec;
 mod fs_tools;
 mod process;
+mod queue_modes;
 mod router;
 mod runtime;
 mod runtime_sandbox;

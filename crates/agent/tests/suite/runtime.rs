@@ -42,6 +42,14 @@ pub fn config_text(base_url: &str, extra: &str) -> String {
 }
 
 pub async fn rig_with(script: Script, extra: &str, idle: Duration) -> Rig {
+    let options = RuntimeOptions {
+        idle_ttl: idle,
+        ..RuntimeOptions::default()
+    };
+    rig_opts(script, extra, options).await
+}
+
+pub async fn rig_opts(script: Script, extra: &str, options: RuntimeOptions) -> Rig {
     let fake = FakeOpenAi::start(script).await;
     let dir = tempfile::tempdir().unwrap();
     let paths = paths(dir.path());
@@ -51,12 +59,7 @@ pub async fn rig_with(script: Script, extra: &str, idle: Duration) -> Rig {
         &EnvMap::new(),
     )
     .unwrap();
-    let rt = AgentRuntime::with_options(
-        &loaded,
-        &paths,
-        &EnvMap::new(),
-        RuntimeOptions { idle_ttl: idle },
-    );
+    let rt = AgentRuntime::with_options(&loaded, &paths, &EnvMap::new(), options);
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     rt.set_event_sink(Arc::new(move |e: RuntimeEvent| ev.lock().unwrap().push(e)));

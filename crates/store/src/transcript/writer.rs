@@ -16,7 +16,7 @@ use openclaw_protocol::Message;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Entry, EntryBody, SessionHeader, Transcript, TranscriptMessage, new_entry_id, scan};
+use super::{Entry, EntryBody, SessionHeader, Transcript, TranscriptMessage, scan};
 use crate::atomic_file::{ensure_dir, open_private, parent_dir};
 use crate::error::StoreError;
 use crate::layout::iso_timestamp;
@@ -37,7 +37,44 @@ enum Cmd {
 
 struct Chain {
     leaf: Option<String>,
-    ids: HashSet<String>,
+    ids: IdSet,
+}
+
+/// Ids already used in the file, so a new one never collides. Ids this crate makes are 8
+/// lower-case hex digits and are kept as `u32` (a long transcript's set stays small); any
+/// other id is kept as written.
+#[derive(Default)]
+struct IdSet {
+    hex: HashSet<u32>,
+    other: HashSet<String>,
+}
+
+impl IdSet {
+    fn as_hex(id: &str) -> Option<u32> {
+        let ours = id.len() == 8 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ours.then(|| u32::from_str_radix(id, 16).ok()).flatten()
+    }
+
+    fn insert(&mut self, id: &str) {
+        match Self::as_hex(id) {
+            Some(n) => {
+                self.hex.insert(n);
+            }
+            None => {
+                self.other.insert(id.to_string());
+            }
+        }
+    }
+
+    /// A random id not in the set.
+    fn fresh(&self) -> String {
+        loop {
+            let n = rand::random::<u32>();
+            if !self.hex.contains(&n) {
+                return format!("{n:08x}");
+            }
+        }
+    }
 }
 
 /// Handle to an open transcript. Appends are ordered: the parent of each entry is the entry
@@ -75,9 +112,13 @@ impl TranscriptWriter {
         let (file, transcript) = tokio::task::spawn_blocking(move || open_blocking(&p, header))
             .await
             .map_err(|e| StoreError::io("open transcript", &path, std::io::Error::other(e)))??;
+        let mut ids = IdSet::default();
+        for e in &transcript.entries {
+            ids.insert(&e.id);
+        }
         let chain = Chain {
             leaf: transcript.leaf_id().map(str::to_string),
-            ids: transcript.entries.iter().map(|e| e.id.clone()).collect(),
+            ids,
         };
         let (tx, rx) = mpsc::channel(LINE_CAPACITY);
         let failed = Arc::new(OnceLock::new());
@@ -118,7 +159,7 @@ impl TranscriptWriter {
             ));
         }
         let mut chain = self.chain.lock().await;
-        let id = new_entry_id(&chain.ids);
+        let id = chain.ids.fresh();
         let entry = Entry {
             id: id.clone(),
             parent_id: chain.leaf.clone(),
@@ -138,7 +179,7 @@ impl TranscriptWriter {
             .send(Cmd::Line(line))
             .await
             .map_err(|_| self.gone())?;
-        chain.ids.insert(id.clone());
+        chain.ids.insert(&id);
         chain.leaf = Some(id.clone());
         Ok(id)
     }
