@@ -2,6 +2,8 @@
 # Build the OFFLINE test images used by `crates/sandbox` integration tests.
 #
 #   scripts/test-images.sh            -> openclaw-sandbox-test:busybox
+#                                        openclaw-sandbox-browser-test:busybox (a fake sandbox
+#                                        browser: busybox httpd answers CDP's /json/version)
 #   scripts/test-images.sh --debian   -> also debian:bookworm-slim (debootstrap + docker import),
 #                                        so scripts/sandbox-setup.sh can build the real image
 #                                        without a registry.
@@ -11,13 +13,14 @@
 set -euo pipefail
 
 BUSYBOX_IMAGE="${BUSYBOX_IMAGE:-openclaw-sandbox-test:busybox}"
+BROWSER_TEST_IMAGE="${BROWSER_TEST_IMAGE:-openclaw-sandbox-browser-test:busybox}"
 DEBIAN_IMAGE="${DEBIAN_IMAGE:-debian:bookworm-slim}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 WANT_DEBIAN=0
 for arg in "$@"; do
   case "$arg" in
     --debian) WANT_DEBIAN=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (accepted: --debian)" >&2; exit 2 ;;
   esac
 done
@@ -82,6 +85,44 @@ DOCKERFILE
   DOCKER_BUILDKIT=0 docker build -t "$BUSYBOX_IMAGE" "$ctx"
 }
 
+# The sandbox browser's container contract without Chromium: the entrypoint reads the
+# OPENCLAW_BROWSER_* env like scripts/sandbox-browser-entrypoint.sh and serves /json/version on
+# the CDP port (and a page on the noVNC port when that is on). OPENCLAW_TEST_BROWSER_HANG=1 makes
+# it never answer, for the readiness-timeout test.
+build_browser_test() {
+  if image_exists "$BROWSER_TEST_IMAGE"; then log "$BROWSER_TEST_IMAGE exists, skipping"; return 0; fi
+  local ctx
+  ctx="$(mktemp -d)"
+  trap 'rm -rf "$ctx"' RETURN
+  cat > "$ctx/openclaw-sandbox-browser" <<'ENTRYPOINT'
+#!/bin/sh
+set -eu
+cdp="${OPENCLAW_BROWSER_CDP_PORT:-9222}"
+novnc="${OPENCLAW_BROWSER_NOVNC_PORT:-6080}"
+if [ "${OPENCLAW_TEST_BROWSER_HANG:-0}" = 1 ]; then
+  echo "fake browser: not answering (OPENCLAW_TEST_BROWSER_HANG=1)"
+  exec sleep infinity
+fi
+root=/tmp/fake-browser
+mkdir -p "$root/json"
+printf '{"Browser":"FakeChrome/1.0","Protocol-Version":"1.3","webSocketDebuggerUrl":"ws://127.0.0.1:%s/devtools/browser/fake"}\n' "$cdp" > "$root/json/version"
+echo "<title>noVNC</title>" > "$root/vnc.html"
+if [ "${OPENCLAW_BROWSER_ENABLE_NOVNC:-1}" = 1 ] && [ "${OPENCLAW_BROWSER_HEADLESS:-0}" != 1 ]; then
+  httpd -p "$novnc" -h "$root"
+fi
+echo "fake browser: CDP /json/version on :$cdp"
+exec httpd -f -p "$cdp" -h "$root"
+ENTRYPOINT
+  chmod 0755 "$ctx/openclaw-sandbox-browser"
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $BUSYBOX_IMAGE
+COPY openclaw-sandbox-browser /usr/local/bin/openclaw-sandbox-browser
+CMD ["/usr/local/bin/openclaw-sandbox-browser"]
+DOCKERFILE
+  log "building $BROWSER_TEST_IMAGE (FROM $BUSYBOX_IMAGE + a fake CDP endpoint)"
+  DOCKER_BUILDKIT=0 docker build -t "$BROWSER_TEST_IMAGE" "$ctx"
+}
+
 build_debian() {
   if image_exists "$DEBIAN_IMAGE"; then log "$DEBIAN_IMAGE exists, skipping"; return 0; fi
   apt_install debootstrap
@@ -97,5 +138,6 @@ build_debian() {
 }
 
 build_busybox
+build_browser_test
 if [ "$WANT_DEBIAN" = 1 ]; then build_debian; fi
 log "done"

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerCreateBody, NetworkCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 
 use crate::error::SandboxError;
@@ -42,6 +43,18 @@ pub struct ContainerInfo {
     pub labels: HashMap<String, String>,
     pub oom_killed: bool,
 }
+
+/// One published port as the engine reports it (`docker port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPort {
+    /// `<port>/<proto>` inside the container.
+    pub container_port: String,
+    pub host_ip: String,
+    pub host_port: u16,
+}
+
+/// Network names Docker provides itself; they are never created.
+const BUILTIN_NETWORKS: &[&str] = &["bridge", "host", "none", "default"];
 
 impl ContainerInfo {
     pub fn config_hash(&self) -> Option<&str> {
@@ -243,6 +256,124 @@ impl Engine {
                 after: CALL_TIMEOUT,
             }),
         }
+    }
+
+    /// The container's published ports (empty when it is not running or does not exist).
+    pub async fn published_ports(&self, name: &str) -> Result<Vec<PublishedPort>, SandboxError> {
+        let res =
+            tokio::time::timeout(CALL_TIMEOUT, self.docker.inspect_container(name, None)).await;
+        let c = match res {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) if is_not_found(&e) => return Ok(Vec::new()),
+            Ok(Err(e)) => return Err(SandboxError::docker("port", e)),
+            Err(_) => {
+                return Err(SandboxError::Timeout {
+                    op: "port",
+                    after: CALL_TIMEOUT,
+                });
+            }
+        };
+        let mut out = Vec::new();
+        let ports = c.network_settings.and_then(|n| n.ports).unwrap_or_default();
+        for (container_port, bindings) in ports {
+            for b in bindings.unwrap_or_default() {
+                if let Some(host_port) = b.host_port.and_then(|p| p.parse().ok()) {
+                    out.push(PublishedPort {
+                        container_port: container_port.clone(),
+                        host_ip: b.host_ip.unwrap_or_default(),
+                        host_port,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.container_port, a.host_port).cmp(&(&b.container_port, b.host_port)));
+        Ok(out)
+    }
+
+    /// Create `name` as a local bridge network unless it exists (a built-in name is left alone).
+    /// Engines before API 1.44 accept duplicate network names, and a container joining an
+    /// ambiguous name fails, so creates are serialized process-wide.
+    pub async fn ensure_network(
+        &self,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<(), SandboxError> {
+        static CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        if BUILTIN_NETWORKS.contains(&name) {
+            return Ok(());
+        }
+        let _serial = CREATE.lock().await;
+        match tokio::time::timeout(CALL_TIMEOUT, self.docker.inspect_network(name, None)).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) if is_not_found(&e) => {}
+            Ok(Err(e)) => return Err(SandboxError::docker("network inspect", e)),
+            Err(_) => {
+                return Err(SandboxError::Timeout {
+                    op: "network inspect",
+                    after: CALL_TIMEOUT,
+                });
+            }
+        }
+        let req = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, self.docker.create_network(req)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            })) => Ok(()),
+            Ok(Err(e)) => Err(SandboxError::docker("network create", e)),
+            Err(_) => Err(SandboxError::Timeout {
+                op: "network create",
+                after: CALL_TIMEOUT,
+            }),
+        }
+    }
+
+    /// The IPv4 gateway of network `name` (the address host-published traffic arrives from);
+    /// `None` when the network has none.
+    pub async fn network_gateway(
+        &self,
+        name: &str,
+    ) -> Result<Option<std::net::Ipv4Addr>, SandboxError> {
+        let net = deadline(
+            "network inspect",
+            CALL_TIMEOUT,
+            self.docker.inspect_network(name, None),
+        )
+        .await?;
+        Ok(net
+            .ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.gateway?.parse().ok())
+            .next())
+    }
+
+    /// The last `lines` lines of the container's output (best effort, for error messages).
+    pub async fn tail_logs(&self, name: &str, lines: usize) -> String {
+        use futures::StreamExt;
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.docker.logs(name, Some(opts));
+        let mut out = String::new();
+        let read = async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+                if out.len() > 16 * 1024 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+        out
     }
 
     /// Names of all containers carrying `openclaw.sandbox=1` (plus an optional extra label filter).

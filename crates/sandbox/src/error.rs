@@ -61,6 +61,11 @@ pub enum SandboxError {
         "sandbox container {container} is not running ({detail}); the next tool call recreates it"
     )]
     ContainerGone { container: String, detail: String },
+    /// The sandbox browser container did not come up; it was removed.
+    #[error(
+        "sandbox browser {container} {detail}; the container was removed and the next browser call recreates it"
+    )]
+    BrowserNotReady { container: String, detail: String },
     /// The operation was cancelled by the caller.
     #[error("sandbox operation cancelled")]
     Cancelled,

@@ -58,6 +58,8 @@ pub struct ContainerHandle {
     pub config_hash: String,
     /// True when this call created the container.
     pub created: bool,
+    /// True when this call created or (re)started the container: processes from before are gone.
+    pub started: bool,
     /// Set when a hot container with a stale config was kept.
     pub warning: Option<String>,
     /// Validation warnings (secret-looking env keys …).
@@ -120,6 +122,7 @@ pub async fn ensure_container_with(
     let mut warning = None;
     let mut recorded_hash = expected.clone();
     let mut created = false;
+    let mut started = false;
     let mut created_at = now;
 
     let keep = match &existing {
@@ -158,6 +161,7 @@ pub async fn ensure_container_with(
             created_at = info.created_at_ms().unwrap_or(now);
             if !info.running {
                 engine.start(&name).await?;
+                started = true;
             }
         }
     } else {
@@ -188,6 +192,7 @@ pub async fn ensure_container_with(
             return Err(e);
         }
         created = true;
+        started = true;
     }
 
     registry
@@ -202,6 +207,8 @@ pub async fn ensure_container_with(
             last_used_at_ms: now,
             image: spec.docker.image.clone(),
             config_hash: Some(recorded_hash),
+            cdp_port: None,
+            no_vnc_port: None,
         })
         .await?;
     Ok(ContainerHandle {
@@ -209,6 +216,7 @@ pub async fn ensure_container_with(
         scope_key: scope_key.to_string(),
         config_hash: expected,
         created,
+        started,
         warning,
         validation_warnings,
         mounts,
@@ -216,7 +224,7 @@ pub async fn ensure_container_with(
 }
 
 /// The Engine API wants seccomp profile JSON, not a path: read the file like the CLI does.
-async fn load_seccomp(profile: Option<&str>) -> Result<Option<String>, SandboxError> {
+pub(crate) async fn load_seccomp(profile: Option<&str>) -> Result<Option<String>, SandboxError> {
     match profile {
         None => Ok(None),
         Some(p) if p.trim_start().starts_with('{') => Ok(Some(p.to_string())),
@@ -283,7 +291,10 @@ async fn start_and_setup(
 }
 
 /// Create the sandbox workspace (for non-`rw` access) and seed it once.
-async fn prepare_workspace(spec: &SandboxSpec, dirs: &ScopeDirs) -> Result<(), SandboxError> {
+pub(crate) async fn prepare_workspace(
+    spec: &SandboxSpec,
+    dirs: &ScopeDirs,
+) -> Result<(), SandboxError> {
     let dirs = dirs.clone();
     let owner = numeric_owner(spec.docker.user.as_deref());
     let seed = spec.workspace_access != crate::spec::WorkspaceAccess::Rw;

@@ -2,6 +2,7 @@
 //! first use, so a gateway without Docker keeps serving and the sandboxed call gets a clear
 //! error), the registry and the prune throttle. `context` decides whether a session is sandboxed
 //! and, if so, ensures its container and returns a `SandboxContext` for exec and file tools.
+//! `ensure_browser` does the same for the scope's sandbox browser (see `browser`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::browser::{BrowserEndpoint, BrowserState};
 use crate::engine::Engine;
 use crate::error::SandboxError;
 use crate::exec::{BackgroundExec, ExecOutcome, build_exec, run_exec, spawn_exec};
@@ -25,6 +27,7 @@ use crate::mounts::MountTable;
 use crate::naming::{is_sandboxed, main_session_key, sandbox_workspace_dir, scope_key};
 use crate::prune::Pruner;
 use crate::registry::Registry;
+use crate::shell_pool::ShellPool;
 use crate::spec::SandboxSpec;
 
 /// Default exec deadline (OpenClaw's 1800 s).
@@ -42,6 +45,9 @@ pub struct ExecOptions {
     pub path_prepend: Vec<String>,
     pub timeout: Duration,
     pub max_output_bytes: usize,
+    /// Keep stdin attached (pty, `background`, explicit `yieldMs`): runs in a dedicated engine
+    /// exec. Otherwise `stream_exec` uses a warm shell and stdin is `/dev/null`.
+    pub interactive: bool,
 }
 
 impl Default for ExecOptions {
@@ -52,6 +58,7 @@ impl Default for ExecOptions {
             path_prepend: Vec::new(),
             timeout: DEFAULT_EXEC_TIMEOUT,
             max_output_bytes: DEFAULT_MAX_OUTPUT,
+            interactive: false,
         }
     }
 }
@@ -66,10 +73,13 @@ pub struct SandboxManager {
     registry: Arc<Registry>,
     engine: Mutex<Option<Engine>>,
     pruner: Pruner,
+    browsers: BrowserState,
     owners: std::sync::Mutex<HashMap<OwnerKey, Option<(u32, u32)>>>,
     /// Gateway path → Docker host path when the gateway itself runs in a container (detected on
     /// first use unless set with `with_path_translation`); `None` inside = not in a container.
     host_paths: tokio::sync::OnceCell<Option<DoodMounts>>,
+    /// Warm shells per container name (see `shell_pool`).
+    shells: std::sync::Mutex<HashMap<String, Arc<ShellPool>>>,
 }
 
 impl SandboxManager {
@@ -77,11 +87,13 @@ impl SandboxManager {
     pub fn new(state_dir: PathBuf) -> SandboxManager {
         SandboxManager {
             registry: Arc::new(Registry::new(&state_dir)),
+            browsers: BrowserState::new(&state_dir),
             state_dir,
             engine: Mutex::new(None),
             pruner: Pruner::default(),
             owners: std::sync::Mutex::new(HashMap::new()),
             host_paths: tokio::sync::OnceCell::new(),
+            shells: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -166,7 +178,13 @@ impl SandboxManager {
         let engine = self.engine().await?;
         if let Err(e) = self
             .pruner
-            .maybe_prune(&engine, &self.registry, spec.prune, &spec.workspace_root)
+            .maybe_prune_with_browsers(
+                &engine,
+                &self.registry,
+                self.browsers.registry(),
+                spec.prune,
+                &spec.workspace_root,
+            )
             .await
         {
             tracing::warn!(error = %e, "sandbox prune failed");
@@ -197,6 +215,7 @@ impl SandboxManager {
                 o
             }
         };
+        let shells = self.shell_pool(&engine, &handle);
         let table = MountTable::new(spec, &handle.mounts)?;
         let bridge = FsBridge::new(
             Some(engine.clone()),
@@ -210,10 +229,25 @@ impl SandboxManager {
             handle,
             table,
             bridge,
+            shells,
             dirs,
             agent_id: agent_id.to_string(),
             session_key: session_key.to_string(),
         }))
+    }
+
+    /// The warm shells of `handle`'s container; emptied when the container was just (re)started,
+    /// because shells of a previous incarnation are dead even if they have not noticed yet.
+    fn shell_pool(&self, engine: &Engine, handle: &ContainerHandle) -> Arc<ShellPool> {
+        let mut shells = self.shells.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = shells
+            .entry(handle.name.clone())
+            .or_insert_with(|| Arc::new(ShellPool::new(engine.clone(), handle.name.clone())))
+            .clone();
+        if handle.started {
+            pool.clear();
+        }
+        pool
     }
 
     /// `sandbox list`.
@@ -223,7 +257,78 @@ impl SandboxManager {
 
     /// `sandbox recreate`.
     pub async fn recreate(&self, target: &RecreateTarget) -> Result<Vec<String>, SandboxError> {
-        crate::manage::recreate(&self.engine().await?, &self.registry, target).await
+        let removed =
+            crate::manage::recreate(&self.engine().await?, &self.registry, target).await?;
+        let mut shells = self.shells.lock().unwrap_or_else(|p| p.into_inner());
+        for name in &removed {
+            shells.remove(name);
+        }
+        Ok(removed)
+    }
+
+    /// The sandbox browser registry (`sandbox/browsers.json`).
+    pub fn browser_registry(&self) -> &Registry {
+        self.browsers.registry()
+    }
+
+    /// `sandbox recreate --browser`.
+    pub async fn recreate_browsers(
+        &self,
+        target: &RecreateTarget,
+    ) -> Result<Vec<String>, SandboxError> {
+        crate::manage::recreate(&self.engine().await?, self.browsers.registry(), target).await
+    }
+
+    /// A ready sandbox browser for the session's scope, or `None` when the session is not
+    /// sandboxed or `browser.enabled` is off. Whether the `browser` tool is allowed is the
+    /// caller's check. The main session key is `agent:<agentId>:main`, as in `context`.
+    pub async fn ensure_browser(
+        &self,
+        spec: &SandboxSpec,
+        agent_id: &str,
+        session_key: &str,
+        agent_workspace: &Path,
+    ) -> Result<Option<BrowserEndpoint>, SandboxError> {
+        let main = main_session_key(agent_id, "main", false);
+        self.ensure_browser_with_main(spec, agent_id, session_key, &main, agent_workspace)
+            .await
+    }
+
+    /// As `ensure_browser`, with an explicit main session key.
+    pub async fn ensure_browser_with_main(
+        &self,
+        spec: &SandboxSpec,
+        agent_id: &str,
+        session_key: &str,
+        main_session_key: &str,
+        agent_workspace: &Path,
+    ) -> Result<Option<BrowserEndpoint>, SandboxError> {
+        if !spec.browser.enabled || !is_sandboxed(spec.mode, session_key, main_session_key) {
+            return Ok(None);
+        }
+        let engine = self.engine().await?;
+        if let Err(e) = self
+            .pruner
+            .maybe_prune_with_browsers(
+                &engine,
+                &self.registry,
+                self.browsers.registry(),
+                spec.prune,
+                &spec.workspace_root,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "sandbox prune failed");
+        }
+        let key = scope_key(spec.scope, agent_id, session_key);
+        let dirs = ScopeDirs {
+            sandbox_workspace: sandbox_workspace_dir(&spec.workspace_root, spec.scope, &key),
+            agent_workspace: agent_workspace.to_path_buf(),
+        };
+        let host_paths = self.path_translation().await?;
+        crate::browser::ensure_browser(&engine, &self.browsers, spec, &key, &dirs, host_paths)
+            .await
+            .map(Some)
     }
 }
 
@@ -235,6 +340,7 @@ pub struct SandboxContext {
     handle: ContainerHandle,
     table: MountTable,
     bridge: FsBridge,
+    shells: Arc<ShellPool>,
     dirs: ScopeDirs,
     agent_id: String,
     session_key: String,
@@ -338,7 +444,11 @@ impl SandboxContext {
             &opts.env,
             &opts.path_prepend,
         )?;
-        crate::stream::stream_exec(&self.engine, &self.handle.name, &req).await
+        if opts.interactive {
+            crate::stream::stream_exec(&self.engine, &self.handle.name, &req).await
+        } else {
+            self.shells.stream_exec(&req).await
+        }
     }
 
     pub async fn read_file(&self, path: &str) -> Result<Vec<u8>, SandboxError> {

@@ -1,8 +1,10 @@
 //! Lazy pruning of idle and old sandbox containers. Called at the start of sandbox context
 //! resolution (no timer), throttled process-wide to once per 5 minutes. An entry is pruned when
 //! `idleHours > 0 && idle > idleHours` or `maxAgeDays > 0 && age > maxAgeDays`. Pruning removes the
-//! container, its registry entry, and its per-scope workspace (never the shared root). If the
-//! container cannot be removed the registry entry is kept so the next pass retries.
+//! container, its registry entry, and its per-scope workspace (never the shared root). Browser
+//! containers (their own registry, the same rules) are pruned in the same pass; their workspace
+//! belongs to the sandbox container and is left alone. If a container cannot be removed the
+//! registry entry is kept so the next pass retries.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -50,15 +52,49 @@ impl Pruner {
         rules: PruneSpec,
         workspace_root: &Path,
     ) -> Result<Vec<String>, SandboxError> {
-        {
-            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|t| t.elapsed() < PRUNE_INTERVAL) {
-                return Ok(Vec::new());
-            }
-            *last = Some(Instant::now());
+        if !self.due() {
+            return Ok(Vec::new());
         }
         prune_now(engine, registry, rules, workspace_root, now_ms()).await
     }
+
+    /// As `maybe_prune`, and the browser containers of `browsers` in the same pass.
+    pub async fn maybe_prune_with_browsers(
+        &self,
+        engine: &Engine,
+        registry: &Registry,
+        browsers: &Registry,
+        rules: PruneSpec,
+        workspace_root: &Path,
+    ) -> Result<Vec<String>, SandboxError> {
+        if !self.due() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut removed = prune_now(engine, registry, rules, workspace_root, now).await?;
+        removed.extend(prune_browsers_now(engine, browsers, rules, now).await?);
+        Ok(removed)
+    }
+
+    /// Claim the next pass: false when one ran in the last `PRUNE_INTERVAL`.
+    fn due(&self) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| t.elapsed() < PRUNE_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+}
+
+/// One unthrottled pass over the browser registry at `now_ms` (no workspace removal).
+pub async fn prune_browsers_now(
+    engine: &Engine,
+    browsers: &Registry,
+    rules: PruneSpec,
+    now_ms: i64,
+) -> Result<Vec<String>, SandboxError> {
+    prune_registry(engine, browsers, rules, None, now_ms).await
 }
 
 /// One unthrottled pass at `now_ms`.
@@ -69,6 +105,17 @@ pub async fn prune_now(
     workspace_root: &Path,
     now_ms: i64,
 ) -> Result<Vec<String>, SandboxError> {
+    prune_registry(engine, registry, rules, Some(workspace_root), now_ms).await
+}
+
+/// Remove the expired entries of `registry`; with `workspace_root`, their scope workspaces too.
+async fn prune_registry(
+    engine: &Engine,
+    registry: &Registry,
+    rules: PruneSpec,
+    workspace_root: Option<&Path>,
+    now_ms: i64,
+) -> Result<Vec<String>, SandboxError> {
     let expired = select_expired(&registry.entries().await?, rules, now_ms);
     let mut removed = Vec::new();
     for e in expired {
@@ -77,7 +124,9 @@ pub async fn prune_now(
             continue;
         }
         registry.remove(&e.container_name).await?;
-        if e.session_key != "shared" {
+        if let Some(workspace_root) = workspace_root
+            && e.session_key != "shared"
+        {
             let dir = workspace_root.join(slugify(&e.session_key));
             if dir.starts_with(workspace_root)
                 && dir != workspace_root
@@ -105,6 +154,8 @@ mod tests {
             last_used_at_ms: used,
             image: "i".into(),
             config_hash: None,
+            cdp_port: None,
+            no_vnc_port: None,
         }
     }
 

@@ -1,6 +1,7 @@
-//! The gateway-side record of sandbox containers: `<stateDir>/sandbox/containers.json`
-//! (`{"entries":[…]}`, OpenClaw's early layout). It backs `sandbox list/recreate`, prune and the
-//! 5-minute "hot container" rule, and survives restarts. Writes are atomic (temp file + rename);
+//! The gateway-side record of sandbox containers: `<stateDir>/sandbox/containers.json`, and of
+//! sandbox browser containers: `<stateDir>/sandbox/browsers.json` (`{"entries":[…]}` each,
+//! OpenClaw's early layout; browser entries add the published `cdpPort`/`noVncPort`). It backs
+//! `sandbox list/recreate`, prune and the 5-minute "hot container" rule, and survives restarts. Writes are atomic (temp file + rename);
 //! one async mutex serializes them inside the process.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,12 @@ pub struct RegistryEntry {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_hash: Option<String>,
+    /// Browser entries: the 127.0.0.1 host port publishing CDP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdp_port: Option<u16>,
+    /// Browser entries: the 127.0.0.1 host port publishing noVNC (when enabled, not headless).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_vnc_port: Option<u16>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -42,6 +49,14 @@ impl Registry {
     pub fn new(state_dir: &Path) -> Registry {
         Registry {
             path: state_dir.join("sandbox").join("containers.json"),
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// The browser registry under `state_dir` (`sandbox/browsers.json`).
+    pub fn browsers(state_dir: &Path) -> Registry {
+        Registry {
+            path: state_dir.join("sandbox").join("browsers.json"),
             lock: Mutex::new(()),
         }
     }
@@ -155,6 +170,8 @@ mod tests {
             last_used_at_ms: created,
             image: "img".into(),
             config_hash: Some("h".into()),
+            cdp_port: None,
+            no_vnc_port: None,
         }
     }
 
@@ -189,5 +206,31 @@ mod tests {
         .unwrap();
         assert_eq!(raw["entries"][0]["containerName"], "b");
         assert_eq!(raw["entries"][0]["configHash"], "h");
+        assert!(raw["entries"][0].get("cdpPort").is_none());
+    }
+
+    #[tokio::test]
+    async fn browsers_live_in_their_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = Registry::browsers(dir.path());
+        b.upsert(RegistryEntry {
+            cdp_port: Some(32768),
+            ..entry("openclaw-sbx-browser-x", 1)
+        })
+        .await
+        .unwrap();
+        assert!(
+            Registry::new(dir.path())
+                .entries()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let raw: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("sandbox/browsers.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(raw["entries"][0]["cdpPort"], 32768);
+        assert!(raw["entries"][0].get("noVncPort").is_none());
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use openclaw_config::{LoadedConfig, Paths};
 use openclaw_sandbox::manage::{Explain, RecreateTarget};
 use openclaw_sandbox::naming::{agent_id_from_session_key, is_sandboxed, main_session_key};
+use openclaw_sandbox::registry::Registry;
 use openclaw_sandbox::spec::SandboxMode;
 use openclaw_sandbox::{SandboxError, SandboxManager, SandboxSpec};
 use serde::Serialize;
@@ -175,6 +176,12 @@ pub struct SandboxRow {
     pub last_used_at_ms: i64,
     pub age_ms: i64,
     pub idle_ms: i64,
+    /// Browser rows: the 127.0.0.1 host port publishing CDP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cdp_port: Option<u16>,
+    /// Browser rows: the 127.0.0.1 host port publishing noVNC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_vnc_port: Option<u16>,
 }
 
 /// `sandbox list`: registry entries checked against the engine. `imageMatch` compares with the
@@ -184,11 +191,36 @@ pub async fn list_rows(
     loaded: &LoadedConfig,
     paths: &Paths,
 ) -> Result<Vec<SandboxRow>, SandboxError> {
+    rows_of(manager, manager.registry(), loaded, paths, |s| {
+        s.docker.image.clone()
+    })
+    .await
+}
+
+/// `sandbox list --browser`: the sandbox browser containers, compared with `browser.image`.
+pub async fn list_browser_rows(
+    manager: &SandboxManager,
+    loaded: &LoadedConfig,
+    paths: &Paths,
+) -> Result<Vec<SandboxRow>, SandboxError> {
+    rows_of(manager, manager.browser_registry(), loaded, paths, |s| {
+        s.browser.image.clone()
+    })
+    .await
+}
+
+async fn rows_of(
+    manager: &SandboxManager,
+    registry: &Registry,
+    loaded: &LoadedConfig,
+    paths: &Paths,
+    configured_image: fn(&SandboxSpec) -> String,
+) -> Result<Vec<SandboxRow>, SandboxError> {
     let engine = manager.engine().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut images: HashMap<String, String> = HashMap::new();
     let mut rows = Vec::new();
-    for e in manager.registry().entries().await? {
+    for e in registry.entries().await? {
         let agent_id = e
             .session_key
             .starts_with("agent:")
@@ -200,8 +232,8 @@ pub async fn list_rows(
             Some(i) => i.clone(),
             None => {
                 let i = AgentSandbox::resolve(loaded, paths, &agent_for_image)
-                    .map(|a| a.spec.docker.image)
-                    .unwrap_or_else(|_| openclaw_sandbox::spec::DEFAULT_IMAGE.to_string());
+                    .map(|a| configured_image(&a.spec))
+                    .unwrap_or_else(|_| configured_image(&SandboxSpec::defaults(&paths.state_dir)));
                 images.insert(agent_for_image, i.clone());
                 i
             }
@@ -221,6 +253,8 @@ pub async fn list_rows(
             age_ms: now - e.created_at_ms,
             idle_ms: now - e.last_used_at_ms,
             agent_id,
+            cdp_port: e.cdp_port,
+            no_vnc_port: e.no_vnc_port,
             session_key: e.session_key,
             container_name: e.container_name,
         });

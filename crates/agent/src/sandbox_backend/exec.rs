@@ -7,6 +7,10 @@
 //! refused. Output, stdin, exit and kill travel through the same `SpawnedProcess` seam as on the
 //! host, so foreground, `yieldMs`, `background` and `process` work unchanged; the job registry
 //! owns deadlines and kills the container-side process tree through the killer.
+//!
+//! Plain foreground commands run on one of the container's warm shells (no new Engine exec, see
+//! `openclaw_sandbox::shell_pool`) with stdin closed; `background`, an explicit `yieldMs` or
+//! `pty` get a dedicated exec whose stdin `process write` can use.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +72,7 @@ impl ExecBackend for SandboxExec {
             env: req.env.clone(),
             path_prepend: self.path_prepend.clone(),
             timeout: BACKSTOP_TIMEOUT,
+            interactive: req.interactive,
             ..ExecOptions::default()
         };
         let openclaw_sandbox::stream::ExecStream {

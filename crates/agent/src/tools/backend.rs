@@ -70,6 +70,9 @@ pub struct ExecRequest {
     /// Variables to set on top of the backend's base environment (already validated).
     pub env: BTreeMap<String, String>,
     pub pty: bool,
+    /// The caller may write to stdin later (`background`, explicit `yieldMs`, pty). A backend may
+    /// run other commands with stdin closed (the sandbox's warm shells do).
+    pub interactive: bool,
 }
 
 /// Which pipe a chunk came from.

@@ -272,6 +272,7 @@ impl Tool for ExecTool {
             workdir: workdir.clone(),
             env,
             pty: p.pty && ctx.exec.supports_pty(),
+            interactive: p.pty || p.background || p.yield_ms.is_some(),
         };
         let proc = match ctx.exec.spawn(req).await {
             Ok(proc) => proc,

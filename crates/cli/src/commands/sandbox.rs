@@ -6,7 +6,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use openclaw_agent::sandbox_backend::config::{explain_for, list_rows, recreate_target};
+use openclaw_agent::sandbox_backend::config::{
+    explain_for, list_browser_rows, list_rows, recreate_target,
+};
 use openclaw_agent::sandbox_backend::sandbox::SandboxManager;
 use serde_json::json;
 
@@ -28,14 +30,13 @@ pub async fn run(ctx: &Ctx, cmd: &SandboxCmd) -> Result<(), CliError> {
     let manager = SandboxManager::new(ctx.paths.state_dir.clone());
     match cmd {
         SandboxCmd::List { browser, json } => {
+            let loaded = ctx.load_config()?;
             let rows = if *browser {
-                Vec::new()
+                list_browser_rows(&manager, &loaded, &ctx.paths).await
             } else {
-                let loaded = ctx.load_config()?;
-                list_rows(&manager, &loaded, &ctx.paths)
-                    .await
-                    .map_err(|e| CliError::msg(e.to_string()))?
-            };
+                list_rows(&manager, &loaded, &ctx.paths).await
+            }
+            .map_err(|e| CliError::msg(e.to_string()))?;
             if *json {
                 print_json(&json!({ "containers": rows }))?;
                 return Ok(());
@@ -53,8 +54,13 @@ pub async fn run(ctx: &Ctx, cmd: &SandboxCmd) -> Result<(), CliError> {
                     (true, true) => "running",
                     (true, false) => "stopped",
                 };
+                let ports = match (r.cdp_port, r.no_vnc_port) {
+                    (Some(c), Some(v)) => format!("  cdp 127.0.0.1:{c}  novnc 127.0.0.1:{v}"),
+                    (Some(c), None) => format!("  cdp 127.0.0.1:{c}"),
+                    _ => String::new(),
+                };
                 println!(
-                    "{}  {}  {}{}  age {}  idle {}  {}",
+                    "{}  {}  {}{}  age {}  idle {}  {}{ports}",
                     r.container_name,
                     state,
                     r.image,
@@ -79,18 +85,19 @@ pub async fn run(ctx: &Ctx, cmd: &SandboxCmd) -> Result<(), CliError> {
         } => {
             let target = recreate_target(*all, session.as_deref(), agent.as_deref())
                 .map_err(CliError::msg)?;
-            if *browser {
-                println!("No sandbox browser containers to remove.");
-                return Ok(());
-            }
+            let what = if *browser {
+                "sandbox browser containers"
+            } else {
+                "sandbox containers"
+            };
             if !force {
                 if !std::io::stdin().is_terminal() {
-                    return Err(CliError::msg(
-                        "refusing to remove sandbox containers without confirmation; rerun with --force",
-                    ));
+                    return Err(CliError::msg(format!(
+                        "refusing to remove {what} without confirmation; rerun with --force"
+                    )));
                 }
                 print!(
-                    "Remove the matching sandbox containers ({target:?})? They are recreated on next use. [y/N] "
+                    "Remove the matching {what} ({target:?})? They are recreated on next use. [y/N] "
                 );
                 std::io::stdout()
                     .flush()
@@ -105,12 +112,14 @@ pub async fn run(ctx: &Ctx, cmd: &SandboxCmd) -> Result<(), CliError> {
                     return Ok(());
                 }
             }
-            let removed = manager
-                .recreate(&target)
-                .await
-                .map_err(|e| CliError::msg(e.to_string()))?;
+            let removed = if *browser {
+                manager.recreate_browsers(&target).await
+            } else {
+                manager.recreate(&target).await
+            }
+            .map_err(|e| CliError::msg(e.to_string()))?;
             if removed.is_empty() {
-                println!("No matching sandbox containers.");
+                println!("No matching {what}.");
             } else {
                 for n in &removed {
                     println!("removed {n}");

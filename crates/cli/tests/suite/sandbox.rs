@@ -12,14 +12,20 @@ use serde_json::{Value, json};
 use super::harness::Home;
 
 const TEST_IMAGE: &str = "openclaw-sandbox-test:busybox";
+/// The fake sandbox browser image (busybox httpd answering CDP's `/json/version`).
+const BROWSER_TEST_IMAGE: &str = "openclaw-sandbox-browser-test:busybox";
 
 async fn docker_gate(test: &str) -> Option<Engine> {
+    docker_gate_for(test, TEST_IMAGE).await
+}
+
+async fn docker_gate_for(test: &str, image: &str) -> Option<Engine> {
     let require = std::env::var("OPENCLAW_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
     let reason = match tokio::time::timeout(Duration::from_secs(8), Engine::connect()).await {
-        Ok(Ok(e)) => match e.image_exists(TEST_IMAGE).await {
+        Ok(Ok(e)) => match e.image_exists(image).await {
             Ok(true) => return Some(e),
             Ok(false) => {
-                format!("image {TEST_IMAGE} is missing; build it with scripts/test-images.sh")
+                format!("image {image} is missing; build it with scripts/test-images.sh")
             }
             Err(err) => err.to_string(),
         },
@@ -112,5 +118,91 @@ async fn list_explain_and_recreate_without_a_gateway() {
     assert!(out.contains(&format!("removed {name}")), "{out}");
     assert!(engine.inspect(&name).await.unwrap().is_none());
     let v: Value = serde_json::from_str(&home.ok(&["sandbox", "list", "--json"])).unwrap();
+    assert_eq!(v["containers"], json!([]));
+}
+
+#[tokio::test]
+async fn browser_list_and_recreate_without_a_gateway() {
+    let Some(engine) = docker_gate_for(
+        "browser_list_and_recreate_without_a_gateway",
+        BROWSER_TEST_IMAGE,
+    )
+    .await
+    else {
+        return;
+    };
+    let home = Home::new();
+    std::fs::create_dir_all(home.state()).unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let prefix = format!("oc-cli-brw-{:06x}-", nanos & 0xff_ffff);
+    let config = json!({"agents": {"defaults": {"sandbox": {
+        "mode": "all", "scope": "agent",
+        "docker": {"image": TEST_IMAGE, "user": "1234:1234"},
+        "browser": {"enabled": true, "image": BROWSER_TEST_IMAGE, "containerPrefix": prefix,
+                    "headless": true}
+    }}}});
+    std::fs::write(home.config_path(), config.to_string()).unwrap();
+
+    // Make the agent's browser the way the runtime does.
+    let mut env = openclaw_config::EnvMap::new();
+    env.insert("HOME".into(), home.path().display().to_string());
+    let paths = openclaw_config::Paths::from_env(&env).unwrap();
+    let loaded = openclaw_config::load(&paths, &env).unwrap();
+    let agent = AgentSandbox::resolve(&loaded, &paths, "main").unwrap();
+    std::fs::create_dir_all(&agent.agent_workspace).unwrap();
+    let manager = SandboxManager::with_engine(paths.state_dir.clone(), engine.clone())
+        .with_path_translation(None);
+    let ep = manager
+        .ensure_browser(
+            &agent.spec,
+            "main",
+            "agent:main:main",
+            &agent.agent_workspace,
+        )
+        .await
+        .unwrap()
+        .expect("browser enabled");
+    assert!(ep.container.starts_with(&prefix));
+
+    let v: Value =
+        serde_json::from_str(&home.ok(&["sandbox", "list", "--browser", "--json"])).unwrap();
+    let rows = v["containers"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["containerName"], ep.container.as_str());
+    assert_eq!(rows[0]["sessionKey"], "agent:main");
+    assert_eq!(rows[0]["running"], true);
+    assert_eq!(rows[0]["imageMatch"], true);
+    assert_eq!(rows[0]["cdpPort"], ep.cdp_port);
+    assert!(rows[0].get("noVncPort").is_none(), "headless: {v}");
+    let text = home.ok(&["sandbox", "list", "--browser"]);
+    assert!(
+        text.contains(&ep.container) && text.contains(&format!("cdp 127.0.0.1:{}", ep.cdp_port)),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&home.ok(&["sandbox", "list", "--json"])).unwrap();
+    assert_eq!(
+        v["containers"],
+        json!([]),
+        "browsers are listed with --browser only"
+    );
+
+    let out = home.ok(&["sandbox", "recreate", "--all", "--force"]);
+    assert!(!out.contains(&ep.container), "{out}");
+    assert!(engine.inspect(&ep.container).await.unwrap().is_some());
+    let out = home.ok(&[
+        "sandbox",
+        "recreate",
+        "--agent",
+        "main",
+        "--browser",
+        "--force",
+    ]);
+    assert!(out.contains(&format!("removed {}", ep.container)), "{out}");
+    assert!(engine.inspect(&ep.container).await.unwrap().is_none());
+    let v: Value =
+        serde_json::from_str(&home.ok(&["sandbox", "list", "--browser", "--json"])).unwrap();
     assert_eq!(v["containers"], json!([]));
 }

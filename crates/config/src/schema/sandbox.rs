@@ -96,21 +96,39 @@ config_struct! {
 }
 
 config_struct! {
+    /// The sandbox browser: a Chromium container per scope that the `browser` tool drives over
+    /// CDP (only when `browser` passes the sandbox tool policy).
     pub struct SandboxBrowser {
+        /// Start a browser container for sandboxed sessions (default false).
         pub enabled: Option<bool>,
+        /// Default `openclaw-sandbox-browser:bookworm-slim` (build: scripts/sandbox-browser-setup.sh).
         pub image: Option<String>,
+        /// Container name prefix (default `openclaw-sbx-browser-`).
         pub container_prefix: Option<String>,
+        /// Docker network (default `openclaw-sandbox-browser`, a bridge created on demand;
+        /// `none` cannot work, `host` is refused).
         pub network: Option<String>,
+        /// Container-side CDP port (default 9222), published on a random 127.0.0.1 port.
         pub cdp_port: Option<u16>,
+        /// CIDR allowed to reach CDP inside the container, e.g. `172.21.0.1/32`.
         pub cdp_source_range: Option<String>,
+        /// Container-side VNC port (default 5900).
         pub vnc_port: Option<u16>,
+        /// Container-side noVNC port (default 6080), published on 127.0.0.1 when enabled.
         pub no_vnc_port: Option<u16>,
+        /// Run Chromium headless (default false; no noVNC then).
         pub headless: Option<bool>,
+        /// Serve the noVNC observer when not headless (default true).
         pub enable_no_vnc: Option<bool>,
+        /// Later spelling of `enableNoVnc`.
         pub no_vnc_enabled: Option<bool>,
+        /// Let sandboxed sessions target the host browser (default false).
         pub allow_host_control: Option<bool>,
+        /// Wait for CDP to answer before the browser is used (default true).
         pub auto_start: Option<bool>,
+        /// How long to wait for CDP (default 12000); the container is removed after that.
         pub auto_start_timeout_ms: Option<u64>,
+        /// `host:container[:ro|rw]`; when set (even `[]`) replaces `docker.binds` for the browser.
         pub binds: Option<Vec<String>>,
     }
 }

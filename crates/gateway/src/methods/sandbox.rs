@@ -1,13 +1,15 @@
 //! `sandbox.list`, `sandbox.recreate`, `sandbox.explain`: the Control UI's Sandbox tab.
 //!
 //! The data comes from the agent crate's `sandbox_backend::config` (shared with the CLI, which
-//! answers the same without a gateway). The sandbox browser is not implemented, so `browser:
-//! true` lists and removes nothing.
+//! answers the same without a gateway). `browser: true` lists and removes the sandbox browser
+//! containers (their own registry) instead.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use openclaw_agent::sandbox_backend::config::{explain_for, list_rows, recreate_target};
+use openclaw_agent::sandbox_backend::config::{
+    explain_for, list_browser_rows, list_rows, recreate_target,
+};
 use openclaw_sandbox::SandboxError;
 
 use super::{CallCtx, MethodError, MethodResult, parse};
@@ -46,15 +48,15 @@ struct ListParams {
 
 pub async fn list(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: ListParams = parse(params)?;
-    if p.browser {
-        return Ok(json!({"containers": []}));
-    }
     let cfg = config(ctx)?;
     let m = manager(ctx)?;
     let snap = cfg.snapshot();
-    let rows = list_rows(&m, &snap, &cfg.paths)
-        .await
-        .map_err(sandbox_err)?;
+    let rows = if p.browser {
+        list_browser_rows(&m, &snap, &cfg.paths).await
+    } else {
+        list_rows(&m, &snap, &cfg.paths).await
+    }
+    .map_err(sandbox_err)?;
     Ok(json!({ "containers": rows }))
 }
 
@@ -73,11 +75,13 @@ pub async fn recreate(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: RecreateParams = parse(params)?;
     let target = recreate_target(p.all, p.session.as_deref(), p.agent.as_deref())
         .map_err(MethodError::InvalidParams)?;
-    if p.browser {
-        return Ok(json!({"removed": []}));
-    }
     let m = manager(ctx)?;
-    let removed = m.recreate(&target).await.map_err(sandbox_err)?;
+    let removed = if p.browser {
+        m.recreate_browsers(&target).await
+    } else {
+        m.recreate(&target).await
+    }
+    .map_err(sandbox_err)?;
     Ok(json!({ "removed": removed }))
 }
 

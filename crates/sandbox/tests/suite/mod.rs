@@ -1,3 +1,5 @@
 mod behaviour;
+mod browser;
 mod security;
 mod support;
+mod warm_shells;

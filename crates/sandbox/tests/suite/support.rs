@@ -9,6 +9,8 @@ use openclaw_sandbox::{ExecOptions, SandboxContext, SandboxManager};
 use tokio_util::sync::CancellationToken;
 
 pub const TEST_IMAGE: &str = "openclaw-sandbox-test:busybox";
+/// A fake sandbox browser (busybox httpd answering `/json/version`), from scripts/test-images.sh.
+pub const BROWSER_TEST_IMAGE: &str = "openclaw-sandbox-browser-test:busybox";
 
 /// The one gate for real-Docker tests: `None` (after printing `SKIP: <reason>`) when no daemon or
 /// test image is present; panics instead when `OPENCLAW_REQUIRE_DOCKER=1`.
@@ -28,7 +30,7 @@ pub async fn docker_gate(test: &str, image: &str) -> Option<Engine> {
     };
     match engine.image_exists(image).await {
         Ok(true) => Some(engine),
-        Ok(false) if image == TEST_IMAGE => skip(format!(
+        Ok(false) if image == TEST_IMAGE || image == BROWSER_TEST_IMAGE => skip(format!(
             "image {image} is missing; build it offline with scripts/test-images.sh"
         )),
         Ok(false) => skip(format!(
