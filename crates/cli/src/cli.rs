@@ -47,6 +47,9 @@ pub enum Command {
     /// Device pairing: list, approve, reject, remove.
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// Secure DM pairing: list and approve chat senders (works on the state dir directly).
+    #[command(subcommand)]
+    Pairing(PairingCmd),
     /// Docker agent sandbox containers: list, recreate, explain (no gateway needed).
     #[command(subcommand)]
     Sandbox(SandboxCmd),
@@ -174,10 +177,13 @@ pub enum ChannelsCmd {
         #[arg(long)]
         delete: bool,
     },
-    /// Show configured channels.
+    /// Show channel status from the running gateway (config only when it is unreachable).
     Status {
+        /// Ask each bot's API now (`getMe`).
         #[arg(long)]
-        json: bool,
+        probe: bool,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Link WhatsApp with a QR code.
     Login {
@@ -192,6 +198,43 @@ pub enum ChannelsCmd {
     Logout {
         #[arg(long)]
         channel: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PairingCmd {
+    /// List pending pairing requests.
+    List {
+        /// Channel (telegram, discord, whatsapp, …).
+        #[arg(value_name = "CHANNEL")]
+        channel: Option<String>,
+        /// Channel, instead of the positional argument.
+        #[arg(long = "channel", value_name = "CHANNEL")]
+        channel_opt: Option<String>,
+        /// Only requests that came in on this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a pairing code and allow that sender.
+    Approve {
+        /// Pairing code (or the channel, when the code follows).
+        #[arg(value_name = "CODE_OR_CHANNEL")]
+        code_or_channel: String,
+        /// Pairing code (when the channel is the first argument).
+        #[arg(value_name = "CODE")]
+        code: Option<String>,
+        /// Channel, instead of the positional argument.
+        #[arg(long = "channel", value_name = "CHANNEL")]
+        channel_opt: Option<String>,
+        /// Approve into this account's allowlist.
+        #[arg(long)]
+        account: Option<String>,
+        /// Tell the requester on the same channel.
+        #[arg(long)]
+        notify: bool,
     },
 }
 

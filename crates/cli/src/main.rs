@@ -62,6 +62,7 @@ async fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::Completion(c) => commands::misc::completion(c),
         Command::Healthcheck(h) => commands::misc::healthcheck(h),
         Command::Devices(d) => commands::devices::run(&ctx()?, d).await,
+        Command::Pairing(p) => commands::pairing::run(&ctx()?, p).await,
         Command::Sandbox(s) => commands::sandbox::run(&ctx()?, s).await,
         Command::Agent(a) => commands::agent::agent(&ctx()?, a).await,
         Command::Sessions(s) => commands::agent::sessions(&ctx()?, s).await,

@@ -221,10 +221,14 @@ pub async fn watch(state: crate::state::SharedState) {
 }
 
 /// Apply a new snapshot to what hot-reloads (the agent runtime: models, agents, tools,
-/// sandbox, queue) and broadcast the hash-only `config.changed` event.
+/// sandbox, queue; the channel transports: a changed token restarts a bot, other
+/// `channels.*` settings apply in place) and broadcast the hash-only `config.changed` event.
 pub fn announce(state: &crate::state::SharedState, w: &Written) {
     if let (Some(rt), Some(cfg)) = (&state.services.agent, &state.services.config) {
         rt.update_config(&w.loaded, &cfg.paths, &cfg.env);
+    }
+    if let Some(channels) = &state.services.channels {
+        channels.apply(&w.loaded.config);
     }
     state.bus.emit(
         openclaw_protocol::names::CONFIG_CHANGED,

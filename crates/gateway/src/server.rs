@@ -48,6 +48,9 @@ pub async fn start(
         .local_addr()
         .map_err(|source| GatewayError::Bind { addr, source })?;
     let state = GatewayState::new(settings, services);
+    if let (Some(channels), Some(cfg)) = (&state.services.channels, &state.services.config) {
+        channels.apply(&cfg.snapshot().config);
+    }
     let app = crate::http::router(state.clone());
     // Small request/response frames: never wait for delayed ACKs.
     let listener = listener.tap_io(|tcp| {
@@ -55,6 +58,7 @@ pub async fn start(
     });
     let shutdown = state.shutdown.clone();
     let tick_state = state.clone();
+    let channels = state.services.channels.clone();
     let task = tokio::spawn(async move {
         let health = tokio::spawn(health_loop(tick_state.clone()));
         let watcher = tokio::spawn(crate::config_service::watch(tick_state));
@@ -67,6 +71,9 @@ pub async fn start(
         .map_err(GatewayError::Serve);
         health.abort();
         watcher.abort();
+        if let Some(channels) = &channels {
+            channels.shutdown().await;
+        }
         result
     });
     tracing::info!("listening on ws://{local}");

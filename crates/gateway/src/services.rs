@@ -1,5 +1,5 @@
 //! The subsystems the gateway's methods call into (config, sessions, agent runtime, devices,
-//! sandbox). Each is optional so a test server can start with only what it exercises; a
+//! sandbox, channels). Each is optional so a test server can start with only what it exercises; a
 //! method whose service is absent answers `UNAVAILABLE` rather than dropping the socket.
 
 use std::sync::Arc;
@@ -16,6 +16,10 @@ pub struct Services {
     pub agent: Option<Arc<openclaw_agent::AgentRuntime>>,
     /// The Docker agent sandbox (containers, registry); `sandbox.*` need it.
     pub sandbox: Option<Arc<openclaw_sandbox::SandboxManager>>,
+    /// Chat-channel transports (Telegram); started with the server when `config` is present,
+    /// re-applied on every config change, stopped on shutdown. `channels.status` and `send`
+    /// use it.
+    pub channels: Option<Arc<openclaw_channels::ChannelManager>>,
 }
 
 impl Services {

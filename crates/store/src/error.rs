@@ -48,6 +48,14 @@ pub enum StoreError {
         "invalid device key in {path}: {reason} (move the file aside to generate a new identity)"
     )]
     InvalidKey { path: PathBuf, reason: String },
+    /// A channel or account id that cannot name a file.
+    #[error("invalid {what} {value:?}: use letters, digits, `-` or `_`")]
+    InvalidName { what: &'static str, value: String },
+    /// Another process held a state file's lock for too long.
+    #[error(
+        "{path} is held by another process (an `openclaw` command or the gateway); retry, or remove the file if no such process is running"
+    )]
+    LockBusy { path: PathBuf },
     /// The writer task of a store or transcript is gone (runtime shutting down or a panic).
     #[error("{what} writer for {path} has stopped; reopen it")]
     WriterGone { what: &'static str, path: PathBuf },

@@ -11,6 +11,8 @@
 //!   transcript, the loader and the model-context builder.
 //! - [`reset`]: daily/idle reset decisions, `/new`/`/reset` trigger detection (pure), and
 //!   `reset_session` (new id, old transcript archived).
+//! - [`channel_pairing`]: DM pairing of chat channels (`credentials/<channel>-pairing.json`,
+//!   `credentials/<channel>-allowFrom.json`).
 //! - [`devices`]: paired devices and pending pairing requests (`devices/*.json`).
 //! - [`identity`]: the CLI's Ed25519 device identity, cached device tokens, and the connect
 //!   payload builders + signature check shared by client and gateway.
@@ -21,6 +23,7 @@
 //! decide and this crate records.
 
 pub mod atomic_file;
+pub mod channel_pairing;
 pub mod devices;
 pub mod error;
 pub mod identity;
@@ -30,6 +33,7 @@ pub mod reset;
 pub mod session_key;
 pub mod transcript;
 
+pub use channel_pairing::{Approved, ChannelPairingStore, PairingRequest, Upserted};
 pub use devices::{
     DeviceList, DeviceStore, DeviceToken, PairedDevice, PairingOutcome, PairingRequestInput,
     PendingRequest, VerifiedDevice,

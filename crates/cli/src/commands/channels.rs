@@ -1,17 +1,26 @@
 //! `openclaw channels add|status|remove|login|logout`.
 //!
-//! `add`/`remove` edit `channels.<id>` in the config (validated, atomic, like `config set`).
-//! This gateway does not yet run chat-channel transports (Telegram long polling, Discord
-//! gateway, WhatsApp Web): `status` says so plainly, and `login` (WhatsApp QR) refuses with
-//! that reason instead of pretending.
+//! `add`/`remove` edit `channels.<id>` in the config (validated, atomic, like `config set`); a
+//! running gateway applies the change by itself. `status` asks the gateway (`channels.status`)
+//! and falls back to the config when no gateway answers. The gateway runs Telegram (long
+//! polling); Discord and WhatsApp have no transport in this build, which `status`, `add` and
+//! `login` say plainly instead of pretending.
 
 use serde_json::{Value, json};
 
-use crate::cli::ChannelsCmd;
+use crate::cli::{ChannelsCmd, ClientArgs};
 use crate::context::{Ctx, print_json};
 use crate::exit::CliError;
 
-const TRANSPORT_NOTE: &str = "channel transports are not running in this build of openclaw-rs yet: the config is stored and validated, but no messages are exchanged";
+/// What `add` and the config-only `status` say about a channel.
+fn transport_note(channel: &str) -> String {
+    match channel {
+        "telegram" => "the gateway runs it (long polling); a running gateway picks the change up by itself. DM the bot, then approve the sender: openclaw pairing approve telegram <code>".to_string(),
+        other => format!(
+            "openclaw-rs has no {other} transport yet: the config is stored and validated, but no messages are exchanged"
+        ),
+    }
+}
 
 pub async fn run(ctx: &Ctx, cmd: &ChannelsCmd) -> Result<(), CliError> {
     match cmd {
@@ -34,7 +43,7 @@ pub async fn run(ctx: &Ctx, cmd: &ChannelsCmd) -> Result<(), CliError> {
             account,
             delete,
         } => remove(ctx, channel, account.as_deref(), *delete),
-        ChannelsCmd::Status { json } => status(ctx, *json),
+        ChannelsCmd::Status { probe, client } => status(ctx, *probe, client).await,
         ChannelsCmd::Login { channel, .. } => Err(CliError::msg(format!(
             "`channels login` ({}) needs the WhatsApp Web transport, which openclaw-rs does not have yet. Telegram and Discord use bot tokens: openclaw channels add --channel telegram --token <token>",
             channel.as_deref().unwrap_or("whatsapp")
@@ -128,8 +137,9 @@ fn add(
         Ok(())
     })?;
     println!(
-        "Added {channel}{}. {TRANSPORT_NOTE}.",
-        account.map(|a| format!(" account {a}")).unwrap_or_default()
+        "Added {channel}{}: {}.",
+        account.map(|a| format!(" account {a}")).unwrap_or_default(),
+        transport_note(channel)
     );
     Ok(())
 }
@@ -167,34 +177,159 @@ fn remove(ctx: &Ctx, channel: &str, account: Option<&str>, delete: bool) -> Resu
     Ok(())
 }
 
-fn status(ctx: &Ctx, json_out: bool) -> Result<(), CliError> {
+async fn status(ctx: &Ctx, probe: bool, client: &ClientArgs) -> Result<(), CliError> {
+    let params = json!({"probe": probe, "timeoutMs": client.timeout});
+    match crate::commands::rpc::call_once(ctx, client, "channels.status", params).await {
+        Ok(payload) => {
+            if client.json {
+                print_json(&payload)?;
+            } else {
+                for line in gateway_lines(&payload) {
+                    println!("{line}");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("Gateway not reachable: {e}");
+            config_status(ctx, client.json)
+        }
+    }
+}
+
+fn label(channel: &str) -> &str {
+    match channel {
+        "telegram" => "Telegram",
+        "discord" => "Discord",
+        "whatsapp" => "WhatsApp",
+        other => other,
+    }
+}
+
+/// One line per account, like the baseline: `- Telegram default: enabled, configured, running, …`.
+fn gateway_lines(payload: &Value) -> Vec<String> {
+    let mut lines = vec!["Gateway reachable.".to_string()];
+    let order = payload["channelOrder"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for ch in order.iter().filter_map(Value::as_str) {
+        let accounts = payload["channelAccounts"][ch]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for a in &accounts {
+            let mut bits: Vec<String> = Vec::new();
+            let flag = |k: &str, yes: &str, no: &str| {
+                a[k].as_bool().map(|b| if b { yes } else { no }.to_string())
+            };
+            bits.extend(flag("enabled", "enabled", "disabled"));
+            bits.extend(flag("configured", "configured", "not configured"));
+            bits.extend(flag("running", "running", "stopped"));
+            bits.extend(flag("connected", "connected", "disconnected"));
+            if let Some(m) = a["mode"].as_str() {
+                bits.push(format!("mode:{m}"));
+            }
+            let bot = a["bot"]["username"]
+                .as_str()
+                .or(a["probe"]["bot"]["username"].as_str());
+            if let Some(b) = bot.filter(|b| !b.is_empty()) {
+                bits.push(format!("bot:@{}", b.trim_start_matches('@')));
+            }
+            if let Some(t) = a["tokenSource"].as_str().filter(|t| *t != "none") {
+                bits.push(format!("token:{t}"));
+            }
+            if let Some(ok) = a["probe"]["ok"].as_bool() {
+                bits.push(if ok { "works" } else { "probe failed" }.to_string());
+            }
+            if let Some(e) = a["lastError"].as_str().filter(|e| !e.is_empty()) {
+                bits.push(format!("error:{e}"));
+            }
+            let id = a["accountId"].as_str().unwrap_or("default");
+            lines.push(format!("- {} {id}: {}", label(ch), bits.join(", ")));
+        }
+    }
+    if order.is_empty() {
+        lines.push("No channels configured. Add one: openclaw channels add --channel telegram --token <token>".into());
+    }
+    lines.push(String::new());
+    lines.push("Tip: --probe asks each bot's API now (requires a reachable gateway).".into());
+    lines
+}
+
+/// What the config says, when no gateway answers.
+fn config_status(ctx: &Ctx, json_out: bool) -> Result<(), CliError> {
     let cfg = ctx.load_config()?;
     let mut rows = Vec::new();
     if let Some(chs) = cfg.value.pointer("/channels").and_then(Value::as_object) {
         for (id, c) in chs {
+            if id == "defaults" {
+                continue;
+            }
             let enabled = c.get("enabled").and_then(Value::as_bool).unwrap_or(true);
-            rows.push(json!({"channel": id, "configured": true, "enabled": enabled, "running": false, "note": TRANSPORT_NOTE}));
+            let mut row = json!({"channel": id, "configured": true, "enabled": enabled, "running": false, "note": transport_note(id)});
+            if id == "telegram" {
+                let tg = cfg
+                    .config
+                    .channels
+                    .as_ref()
+                    .and_then(|c| c.telegram.as_ref());
+                let accounts =
+                    openclaw_channels::telegram::resolve_accounts(tg, &ctx.env, &ctx.paths);
+                row["accounts"] = accounts
+                    .iter()
+                    .map(|a| json!({"accountId": a.account_id, "enabled": a.enabled, "configured": a.configured(), "tokenSource": a.token_source.as_str()}))
+                    .collect();
+            }
+            rows.push(row);
         }
     }
     if json_out {
-        print_json(&json!({"channels": rows}))?;
-    } else if rows.is_empty() {
+        print_json(&json!({"gateway": "unreachable", "channels": rows}))?;
+        return Ok(());
+    }
+    println!("Gateway not reachable; showing config-only status.");
+    if rows.is_empty() {
         println!(
             "No channels configured. Add one: openclaw channels add --channel telegram --token <token>"
         );
-    } else {
-        for r in &rows {
-            println!(
-                "{:<10} configured, {}, not running",
-                r["channel"].as_str().unwrap_or("?"),
+        return Ok(());
+    }
+    for r in &rows {
+        let ch = r["channel"].as_str().unwrap_or("?");
+        match r["accounts"].as_array() {
+            Some(accts) => {
+                for a in accts {
+                    println!(
+                        "- {} {}: {}, {}, token:{}",
+                        label(ch),
+                        a["accountId"].as_str().unwrap_or("default"),
+                        if a["enabled"] == true {
+                            "enabled"
+                        } else {
+                            "disabled"
+                        },
+                        if a["configured"] == true {
+                            "configured"
+                        } else {
+                            "not configured"
+                        },
+                        a["tokenSource"].as_str().unwrap_or("none"),
+                    );
+                }
+            }
+            None => println!(
+                "- {} default: {}, {}",
+                label(ch),
                 if r["enabled"] == true {
                     "enabled"
                 } else {
                     "disabled"
-                }
-            );
+                },
+                r["note"].as_str().unwrap_or("")
+            ),
         }
-        println!("note: {TRANSPORT_NOTE}.");
     }
+    println!("Start the gateway (`openclaw gateway`) to run Telegram.");
     Ok(())
 }

@@ -123,7 +123,11 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), CliError> {
     // One sandbox manager (registry, prune throttle) for the runtime and the sandbox.* methods.
     // Docker is contacted on first sandboxed use; DooD paths are detected then.
     let sandbox = agent.sandbox_manager();
+    // Channel transports (Telegram) start with the server and follow config reloads.
+    let channels =
+        openclaw_channels::ChannelManager::new(agent.clone(), ctx.paths.clone(), ctx.env.clone());
     let services = openclaw_gateway::Services {
+        channels: Some(channels),
         sandbox: Some(sandbox),
         agent: Some(agent.clone()),
         devices: Some(std::sync::Arc::new(devices)),

@@ -9,5 +9,6 @@ pub mod local;
 pub mod misc;
 pub mod models;
 pub mod onboard;
+pub mod pairing;
 pub mod rpc;
 pub mod sandbox;

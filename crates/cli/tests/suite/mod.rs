@@ -1,4 +1,5 @@
 mod agent_cli;
+mod channels;
 mod commands;
 mod config_errors;
 mod crash;

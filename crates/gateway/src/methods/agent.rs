@@ -47,6 +47,8 @@ struct AgentParams {
     agent_id: Option<String>,
     session_key: Option<String>,
     session_id: Option<String>,
+    /// Where the message came from; picks `messages.queue.byChannel` entries.
+    channel: Option<String>,
     extra_system_prompt: Option<String>,
 }
 
@@ -81,6 +83,7 @@ pub async fn agent(ctx: &CallCtx, params: Value) -> MethodResult {
             session_key,
             run_id: Some(p.idempotency_key),
             queue_mode: None,
+            channel: p.channel,
             extra_system_prompt: p.extra_system_prompt,
         })
         .await
@@ -169,15 +172,46 @@ pub async fn identity(ctx: &CallCtx, params: Value) -> MethodResult {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SendParams {
-    to: Option<String>,
+    to: String,
+    message: String,
     channel: Option<String>,
+    account_id: Option<String>,
+    idempotency_key: Option<String>,
 }
 
-pub async fn send(_ctx: &CallCtx, params: Value) -> MethodResult {
+/// Deliver a message through a channel transport (`openclaw message send`).
+pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: SendParams = parse(params)?;
-    let channel = p.channel.unwrap_or_else(|| "(none given)".into());
-    Err(MethodError::Unavailable(format!(
-        "cannot deliver to {:?}: no channel is configured for {channel}; add one under channels.<name> (e.g. channels.telegram.botToken) and restart the gateway",
-        p.to.unwrap_or_default()
-    )))
+    let Some(channels) = &ctx.state.services.channels else {
+        return Err(MethodError::Unavailable(format!(
+            "cannot deliver to {:?}: this gateway runs no channel transports; configure channels.telegram (botToken) and start it with `openclaw gateway`",
+            p.to
+        )));
+    };
+    let run_id = p
+        .idempotency_key
+        .filter(|k| !k.trim().is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    channels
+        .send(
+            p.channel.as_deref(),
+            p.account_id.as_deref(),
+            &p.to,
+            &p.message,
+            &run_id,
+        )
+        .await
+        .map_err(map_channel_err)
+}
+
+fn map_channel_err(e: openclaw_channels::ChannelError) -> MethodError {
+    use openclaw_channels::ChannelError as E;
+    match e {
+        E::UnknownChannel(_) | E::InvalidTarget(_) | E::EmptyMessage => {
+            MethodError::InvalidParams(e.to_string())
+        }
+        E::Unsupported(_) | E::NotConfigured { .. } | E::Proxy(_) | E::Api(_) => {
+            MethodError::Unavailable(e.to_string())
+        }
+    }
 }

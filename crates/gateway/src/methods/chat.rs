@@ -38,7 +38,7 @@ pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
         None => None,
         Some(m) => Some(QueueModeSetting::parse(m).ok_or_else(|| {
             MethodError::InvalidParams(format!(
-                "queueMode {m:?} is not one of steer, followup, collect, interrupt"
+                "queueMode {m:?} is not one of steer, steer-backlog, followup, collect, interrupt"
             ))
         })?),
     };

@@ -2,6 +2,7 @@
 //! and the single place where a handler's `MethodError` becomes a wire `ErrorShape`.
 
 pub mod agent;
+pub mod channels;
 pub mod chat;
 pub mod config;
 pub mod devices;
@@ -27,6 +28,7 @@ pub const METHODS: &[&str] = &[
     "system-presence",
     "logs.tail",
     "channels.status",
+    "channels.logout",
     "config.get",
     "config.set",
     "config.apply",
@@ -184,7 +186,8 @@ pub async fn dispatch(ctx: &CallCtx, method: &str, params: Value) -> ResponseFra
         "status" => system::status(ctx, params).await,
         "system-presence" => system::presence(ctx, params).await,
         "logs.tail" => system::logs_tail(ctx, params).await,
-        "channels.status" => system::channels_status(ctx, params).await,
+        "channels.status" => channels::status(ctx, params).await,
+        "channels.logout" => channels::logout(ctx, params).await,
         "config.get" => config::get(ctx, params).await,
         "config.set" | "config.apply" => config::set(ctx, params).await,
         "config.patch" => config::patch(ctx, params).await,

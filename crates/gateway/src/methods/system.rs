@@ -1,4 +1,4 @@
-//! `health`, `status`, `system-presence`, `logs.tail`, `channels.status`.
+//! `health`, `status`, `system-presence`, `logs.tail`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -33,13 +33,17 @@ pub fn health_snapshot(state: &SharedState) -> Value {
             })
         })
         .collect();
+    let channels = match &state.services.channels {
+        Some(c) => c.health(),
+        None => json!({"channels": {}, "channelOrder": [], "channelLabels": {}}),
+    };
     json!({
         "ok": true,
         "ts": now_ms(),
         "durationMs": started.elapsed().as_millis() as u64,
-        "channels": {},
-        "channelOrder": [],
-        "channelLabels": {},
+        "channels": channels["channels"],
+        "channelOrder": channels["channelOrder"],
+        "channelLabels": channels["channelLabels"],
         "heartbeatSeconds": 1800,
         "defaultAgentId": s.default_agent_id,
         "agents": agents,
@@ -82,20 +86,6 @@ pub async fn status(ctx: &CallCtx, _params: Value) -> MethodResult {
 
 pub async fn presence(ctx: &CallCtx, _params: Value) -> MethodResult {
     Ok(json!(ctx.state.presence_list()))
-}
-
-pub async fn channels_status(_ctx: &CallCtx, _params: Value) -> MethodResult {
-    Ok(json!({
-        "ts": now_ms(),
-        "channelOrder": [],
-        "channelLabels": {},
-        "channelDetailLabels": {},
-        "channelSystemImages": {},
-        "channelMeta": [],
-        "channels": {},
-        "channelAccounts": {},
-        "channelDefaultAccountId": {},
-    }))
 }
 
 #[derive(Deserialize)]

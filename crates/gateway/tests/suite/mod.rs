@@ -1,4 +1,5 @@
 mod agent_turns;
+mod channels;
 pub mod client;
 pub mod config;
 mod handshake;
