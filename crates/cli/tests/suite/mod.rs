@@ -3,6 +3,7 @@ mod channels;
 mod commands;
 mod config_errors;
 mod crash;
+mod docker_down;
 pub mod harness;
 mod local_model;
 mod sandbox;
