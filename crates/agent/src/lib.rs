@@ -5,8 +5,9 @@
 //! modes) → [`turn`] (prompt from [`prompt`], model stream, tool calls) →
 //! [`tools::router`] (policy-filtered tools, dispatch) → the tool (`tools/exec.rs`,
 //! `tools/fs.rs`, …) → an execution backend ([`tools::backend`]: host now, Docker sandbox via
-//! the same traits).
+//! the same traits). Files the user sent reach the model through [`media`].
 
+pub mod media;
 pub mod policy;
 pub mod prompt;
 pub mod providers_setup;

@@ -72,6 +72,16 @@ pub fn registry(cfg: &OpenClawConfig, env: &EnvMap) -> Result<ProviderRegistry, 
         .map_err(|e| e.to_string())
 }
 
+/// Whether the primary model's catalog entry (`models.providers.<p>.models[]`) lists `"image"`
+/// in `input`. A model without an entry counts as text-only.
+pub fn primary_accepts_images(reg: &ProviderRegistry, refs: &ModelRefs) -> bool {
+    refs.primary
+        .as_deref()
+        .and_then(|p| resolve_model_ref(p).ok())
+        .and_then(|r| reg.model_info(&r).cloned())
+        .is_some_and(|m| m.input.iter().any(|i| i.eq_ignore_ascii_case("image")))
+}
+
 /// Type of [`agent_client`]'s result: the client (or why none), the primary `(provider,
 /// model)` and its context window.
 pub type AgentClient = (

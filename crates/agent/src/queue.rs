@@ -9,6 +9,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use openclaw_store::InboundMedia;
+
 use crate::settings::{DropPolicy, QueueModeSetting, QueueSettings};
 
 /// Prompt header of a coalesced follow-up turn.
@@ -26,6 +28,8 @@ pub struct Queued {
     pub extra_system: Option<String>,
     /// Quiet time to wait after this message when it queues behind a run.
     pub debounce: Duration,
+    /// Files sent with the message.
+    pub media: Vec<InboundMedia>,
 }
 
 /// A message steered into the running turn.
@@ -54,6 +58,8 @@ pub struct Batch {
     pub run_ids: Vec<String>,
     pub text: String,
     pub extra_system: Option<String>,
+    /// Files of every message in the batch, in order.
+    pub media: Vec<InboundMedia>,
 }
 
 #[derive(Debug, Default)]
@@ -170,6 +176,7 @@ impl PendingQueue {
         let dropped = std::mem::take(&mut self.dropped);
         let extra_system = group.iter().find_map(|q| q.extra_system.clone());
         let run_ids = group.iter().map(|q| q.run_id.clone()).collect();
+        let media = group.iter().flat_map(|q| q.media.iter().cloned()).collect();
         let text = if group.len() == 1 && dropped.is_empty() {
             group.remove(0).text
         } else {
@@ -179,6 +186,7 @@ impl PendingQueue {
             run_ids,
             text,
             extra_system,
+            media,
         })
     }
 }
@@ -222,6 +230,7 @@ mod tests {
             mode,
             extra_system: None,
             debounce: Duration::from_millis(500),
+            media: Vec::new(),
         }
     }
 

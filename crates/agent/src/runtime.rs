@@ -84,6 +84,10 @@ pub struct RunRequest {
     /// `messages.queue.byChannel` / `debounceMsByChannel`.
     pub channel: Option<String>,
     pub extra_system_prompt: Option<String>,
+    /// Files the user sent with the message, saved under `<state>/media/inbound/`. The model
+    /// sees a `[media attached: …]` note per file (the in-sandbox path for a sandboxed
+    /// session) and, when its model accepts images, the images themselves.
+    pub media: Vec<openclaw_store::InboundMedia>,
 }
 
 /// What `submit` did.
@@ -445,7 +449,7 @@ impl AgentRuntime {
 
     /// Queue a message for a session. Idempotent on `run_id`.
     pub async fn submit(&self, req: RunRequest) -> Result<Submitted, RuntimeError> {
-        if req.message.trim().is_empty() {
+        if req.message.trim().is_empty() && req.media.is_empty() {
             return Err(RuntimeError::Invalid("message must not be empty".into()));
         }
         let (agent_id, key) =
@@ -479,6 +483,7 @@ impl AgentRuntime {
             mode,
             extra_system: req.extra_system_prompt,
             debounce,
+            media: req.media,
         };
         self.inner.send(&key, &agent_id, Op::Submit(q)).await?;
         Ok(Submitted::Accepted {

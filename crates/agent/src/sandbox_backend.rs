@@ -202,3 +202,32 @@ pub async fn stage_inbound_media(
         None => Ok(None),
     }
 }
+
+/// [`stage_inbound_media`] for a turn: every file of `sources` through one container context,
+/// with the agent's configured main session key. `Ok(None)` when the session is not sandboxed;
+/// otherwise one result per source, in order (its `media/inbound/…` path or why it failed).
+pub async fn stage_agent_media(
+    manager: &SandboxManager,
+    sandbox: &AgentSandbox,
+    session_key: &str,
+    media_dir: &Path,
+    sources: &[&Path],
+) -> Result<Option<Vec<Result<String, SandboxError>>>, SandboxError> {
+    let Some(ctx) = manager
+        .context_with_main(
+            &sandbox.spec,
+            &sandbox.agent_id,
+            session_key,
+            &sandbox.main_session_key,
+            &sandbox.agent_workspace,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(sources.len());
+    for src in sources {
+        out.push(ctx.stage_media(media_dir, src).await);
+    }
+    Ok(Some(out))
+}

@@ -269,6 +269,16 @@ impl Session {
         let settings = self.settings();
         let mut behind = !self.pending.is_empty();
         let mut q = q;
+        // Media are staged and inlined when a turn starts, so a message with media never
+        // steers into a running turn: it waits for its own.
+        if !q.media.is_empty()
+            && matches!(
+                q.mode,
+                QueueModeSetting::Steer | QueueModeSetting::SteerBacklog
+            )
+        {
+            q.mode = QueueModeSetting::Followup;
+        }
         if let Some(a) = active.as_ref() {
             behind = true;
             match q.mode {
@@ -345,6 +355,7 @@ impl Session {
                     mode: QueueModeSetting::Followup,
                     extra_system: None,
                     debounce: std::time::Duration::ZERO,
+                    media: Vec::new(),
                 })
             })
             .collect();
@@ -525,8 +536,14 @@ impl Session {
         tool_ctx.sessions = Some(self.rt.sessions_api());
         // Sandboxed sessions: tools run in the session's container, under the sandbox policy.
         let mut router = agent.router.clone();
+        let mut sandbox_view = None;
         match &agent.sandbox {
             Ok(sb) if sb.is_sandboxed(&self.key) => {
+                sandbox_view = Some(prompt::SandboxView {
+                    workdir: sb.spec.docker.workdir.clone(),
+                    workspace_access: sb.spec.workspace_access.as_str().to_string(),
+                    network: sb.spec.docker.network.clone(),
+                });
                 let opts = crate::sandbox_backend::SandboxToolOptions::default();
                 let manager = self.rt.sandbox_manager();
                 tool_ctx = crate::sandbox_backend::agent_tool_context(
@@ -540,16 +557,19 @@ impl Session {
             Ok(_) => {}
             Err(e) => tool_ctx = crate::sandbox_backend::refusing_tool_context(tool_ctx, e),
         }
+        let (text, user_blocks) =
+            crate::media::for_turn(&self.rt, &agent, &self.key, &batch.media, text).await;
         let model_label = agent.primary.as_ref().map(|(p, m)| format!("{p}/{m}"));
         let system = prompt::build(PromptInput {
             agent_id: self.agent_id.clone(),
             workspace: agent.info.workspace.clone(),
-            tools: agent.router.specs(),
+            tools: router.specs(),
             model: model_label,
             max_chars_per_file: settings.bootstrap_max_chars,
             skip_files: settings.skip_bootstrap,
             timezone: settings.user_timezone.clone(),
             extra: batch.extra_system.clone(),
+            sandbox: sandbox_view,
         })
         .await;
         let client = match &agent.client {
@@ -564,6 +584,7 @@ impl Session {
             session_key: self.key.clone(),
             session_id: self.session_id.clone(),
             user_text: text,
+            user_blocks,
             system,
             client,
             model_hint: agent.primary.map(|(_, m)| m).unwrap_or_default(),

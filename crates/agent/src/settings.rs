@@ -167,6 +167,9 @@ pub struct AgentRuntimeInfo {
     /// `(provider, model)` of the primary, for session rows before the first answer.
     pub primary: Option<(String, String)>,
     pub context_window: Option<u64>,
+    /// The primary model's catalog entry lists `"image"` in `input`: inbound images go to it
+    /// as image blocks (otherwise only the media note does).
+    pub image_input: bool,
     pub router: ToolRouter,
     pub fs: HostFsOptions,
     pub exec: ExecSettings,
@@ -270,6 +273,9 @@ impl RuntimeSettings {
                 Ok(reg) => crate::providers_setup::agent_client(reg, &info.model),
                 Err(e) => (Err(e.clone()), None, None),
             };
+            let image_input = registry
+                .as_ref()
+                .is_ok_and(|reg| crate::providers_setup::primary_accepts_images(reg, &info.model));
             let identity = entry
                 .and_then(|e| e.identity.clone())
                 .map(|i| IdentityConfig {
@@ -299,6 +305,7 @@ impl RuntimeSettings {
                     client,
                     primary,
                     context_window,
+                    image_input,
                     router,
                     fs,
                     exec,

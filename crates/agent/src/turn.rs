@@ -92,6 +92,8 @@ pub struct TurnEnv {
     pub session_key: String,
     pub session_id: String,
     pub user_text: String,
+    /// Blocks after the text in the user message (inbound images); empty = a plain text message.
+    pub user_blocks: Vec<ContentBlock>,
     pub system: String,
     pub client: Arc<dyn ModelClient>,
     pub model_hint: String,
@@ -206,7 +208,16 @@ pub async fn run(env: TurnEnv, mut state: TurnState) -> TurnResult {
         ended_at: 0,
     };
     let mut steered = Vec::new();
-    let user = Message::user_text(env.user_text.clone(), started_at);
+    let user = if env.user_blocks.is_empty() {
+        Message::user_text(env.user_text.clone(), started_at)
+    } else {
+        let mut blocks = vec![ContentBlock::text(env.user_text.clone())];
+        blocks.extend(env.user_blocks.iter().cloned());
+        Message::User(openclaw_protocol::message::UserMessage {
+            content: openclaw_protocol::message::UserContent::Blocks(blocks),
+            timestamp: started_at,
+        })
+    };
     let result = drive(&env, &mut state, &mut em, &mut outcome, &mut steered, user).await;
     if let Some(t) = timer {
         t.abort();

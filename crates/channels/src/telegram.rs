@@ -2,8 +2,8 @@
 //!
 //! One [`Account`] per configured bot: [`monitor`] polls `getUpdates` and hands each message to
 //! a per-chat worker (messages of one chat or forum topic run strictly in order; chats run side
-//! by side) → [`inbound`] applies access control ([`access`]), issues pairing codes, routes the
-//! message to an agent session and waits for the run → replies are chunked and rendered by
+//! by side) → [`inbound`] applies access control ([`access`]), issues pairing codes, fetches
+//! the message's file (`media`), routes the message to an agent session and waits for the run → replies are chunked and rendered by
 //! [`format`] and sent through [`api`], with a plain-text retry when Telegram rejects the HTML.
 //!
 //! Access settings are swapped in place on a config reload; only a new token, API root or proxy
@@ -14,6 +14,7 @@ pub mod account;
 pub mod api;
 pub mod format;
 mod inbound;
+mod media;
 mod monitor;
 pub mod types;
 

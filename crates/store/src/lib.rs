@@ -17,6 +17,7 @@
 //! - [`identity`]: the CLI's Ed25519 device identity, cached device tokens, and the connect
 //!   payload builders + signature check shared by client and gateway.
 //! - [`atomic_file`]: temp + fsync + rename writes with 0600 files and 0700 dirs.
+//! - [`media`]: inbound media files (`media/inbound/<uuid><ext>`) and their MIME types.
 //!
 //! This crate never blocks the async runtime: disk work runs in writer tasks through
 //! `spawn_blocking` or `tokio::fs`. It holds no policy about *when* to reset or pair; callers
@@ -29,6 +30,7 @@ pub mod error;
 pub mod identity;
 pub mod index;
 pub mod layout;
+pub mod media;
 pub mod reset;
 pub mod session_key;
 pub mod transcript;
@@ -45,6 +47,7 @@ pub use identity::{
 };
 pub use index::{SessionEntry, SessionStore, SessionStoreOptions};
 pub use layout::StateLayout;
+pub use media::InboundMedia;
 pub use reset::{ResetMode, ResetReason, ResetRules, ResetTrigger};
 pub use reset::{ResetOutcome, detect_trigger, needs_reset, reset_session};
 pub use session_key::{DmScope, ParsedSessionKey, PeerKind, SessionKind};

@@ -5,8 +5,11 @@
 //! long-polls `getUpdates` (queued updates are returned at once; otherwise the call waits for a
 //! push or its `timeout`; an `offset` confirms earlier updates), records every call, and can
 //! reject the next HTML `sendMessage`s with Telegram's real "can't parse entities" error.
+//! Files added with [`FakeTelegram::add_file`] are found by `getFile` and served from
+//! `GET /file/bot<token>/<file_path>`, as the real file endpoint does; each download is recorded
+//! as a call named `downloadFile` with the `file_path`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -45,6 +48,8 @@ struct Inner {
     queue: VecDeque<Value>,
     calls: Vec<RecordedCall>,
     reject_html: usize,
+    /// file_id → (file_path, bytes, file_size getFile reports).
+    files: HashMap<String, (String, Vec<u8>, Option<u64>)>,
 }
 
 struct TgState {
@@ -99,6 +104,7 @@ impl FakeTelegram {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(handle).get(handle))
+            .route("/file/{bot}/{*path}", get(download))
             .with_state(state.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -153,6 +159,42 @@ impl FakeTelegram {
             "from": {"id": from, "is_bot": false, "first_name": format!("User{from}"), "username": format!("user{from}")},
             "text": text,
         }}))
+    }
+
+    /// A private message from user `from` whose fields are `fields` (`photo`, `document`,
+    /// `caption`, …) instead of a text.
+    pub fn push_dm_with(&self, from: i64, fields: Value) -> i64 {
+        let mid = self.next_message_id();
+        let mut message = json!({
+            "message_id": mid, "date": 1_770_000_000,
+            "chat": {"id": from, "type": "private", "first_name": format!("User{from}")},
+            "from": {"id": from, "is_bot": false, "first_name": format!("User{from}"), "username": format!("user{from}")},
+        });
+        if let (Some(m), Some(f)) = (message.as_object_mut(), fields.as_object()) {
+            m.extend(f.clone());
+        }
+        self.push_update(json!({ "message": message }))
+    }
+
+    /// Serve `bytes` as the file `file_id`: `getFile` answers with `file_path` and its size,
+    /// and the download route returns the bytes.
+    pub fn add_file(&self, file_id: &str, file_path: &str, bytes: Vec<u8>) {
+        let size = Some(bytes.len() as u64);
+        self.add_file_reporting(file_id, file_path, bytes, size);
+    }
+
+    /// As [`add_file`](Self::add_file), with the `file_size` `getFile` reports (`None`: none).
+    pub fn add_file_reporting(
+        &self,
+        file_id: &str,
+        file_path: &str,
+        bytes: Vec<u8>,
+        reported_size: Option<u64>,
+    ) {
+        self.state.lock().files.insert(
+            file_id.to_string(),
+            (file_path.to_string(), bytes, reported_size),
+        );
     }
 
     /// Answer the next `n` HTML `sendMessage` calls with the 400 Telegram gives for bad HTML.
@@ -266,6 +308,7 @@ async fn handle(
             get_updates(&st, &body).await
         }
         "sendMessage" => send_message(&st, &body),
+        "getFile" => get_file(&st, &body),
         "sendChatAction" | "deleteWebhook" | "setMyCommands" => {
             st.record(&method, &body, true);
             ok(json!(true))
@@ -274,6 +317,49 @@ async fn handle(
             st.record(&method, &body, false);
             fail(404, "Not Found")
         }
+    }
+}
+
+fn get_file(st: &TgState, body: &Value) -> Response {
+    let id = body.get("file_id").and_then(Value::as_str).unwrap_or("");
+    let found = st.lock().files.get(id).map(|(p, _, n)| (p.clone(), *n));
+    st.record("getFile", body, found.is_some());
+    match found {
+        Some((path, size)) => {
+            let mut file =
+                json!({"file_id": id, "file_unique_id": format!("u-{id}"), "file_path": path});
+            if let Some(n) = size {
+                file["file_size"] = json!(n);
+            }
+            ok(file)
+        }
+        None => fail(400, "Bad Request: invalid file_id"),
+    }
+}
+
+/// `GET /file/bot<token>/<file_path>`: the bytes, or the 404 the real endpoint gives.
+async fn download(
+    State(st): State<Arc<TgState>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    let bytes = if bot == format!("bot{FAKE_BOT_TOKEN}") {
+        st.lock()
+            .files
+            .values()
+            .find(|(p, _, _)| *p == path)
+            .map(|(_, b, _)| b.clone())
+    } else {
+        None
+    };
+    st.record("downloadFile", &json!({"file_path": path}), bytes.is_some());
+    match bytes {
+        Some(b) => (
+            StatusCode::OK,
+            [("content-type", "application/octet-stream")],
+            b,
+        )
+            .into_response(),
+        None => fail(404, "Not Found"),
     }
 }
 

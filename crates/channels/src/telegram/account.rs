@@ -19,6 +19,8 @@ use super::format::DEFAULT_TEXT_CHUNK_LIMIT;
 pub const TOKEN_ENV: &str = "TELEGRAM_BOT_TOKEN";
 /// Unmentioned group messages kept as context, per group.
 pub const DEFAULT_HISTORY_LIMIT: usize = 50;
+/// Default `mediaMaxMb`: largest inbound file downloaded, in MB.
+pub const DEFAULT_MEDIA_MAX_MB: f64 = 100.0;
 
 /// Where the token came from (`tokenSource` in `channels.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub struct AccountSettings {
     pub history_limit: usize,
     /// `errorPolicy: "silent"` keeps run errors out of the chat.
     pub silent_errors: bool,
+    /// `mediaMaxMb` in bytes: inbound files above it are refused.
+    pub media_max_bytes: u64,
 }
 
 impl Default for AccountSettings {
@@ -98,6 +102,7 @@ impl Default for AccountSettings {
             link_preview: true,
             history_limit: DEFAULT_HISTORY_LIMIT,
             silent_errors: false,
+            media_max_bytes: mb_to_bytes(DEFAULT_MEDIA_MAX_MB),
         }
     }
 }
@@ -248,6 +253,11 @@ fn resolve_one(
             .map(|n| n as usize)
             .unwrap_or(DEFAULT_HISTORY_LIMIT),
         silent_errors: pick!(error_policy).is_some_and(|p| p.eq_ignore_ascii_case("silent")),
+        media_max_bytes: mb_to_bytes(
+            pick!(media_max_mb)
+                .filter(|mb| mb.is_finite() && *mb > 0.0)
+                .unwrap_or(DEFAULT_MEDIA_MAX_MB),
+        ),
     };
     let enabled = base.enabled != Some(false) && acct.is_none_or(|a| a.enabled != Some(false));
     TelegramAccount {
@@ -263,6 +273,10 @@ fn resolve_one(
         proxy: pick!(proxy).filter(|p| !p.trim().is_empty()),
         settings,
     }
+}
+
+fn mb_to_bytes(mb: f64) -> u64 {
+    (mb * 1024.0 * 1024.0) as u64
 }
 
 fn texts(list: Vec<StringOrNumber>) -> Vec<String> {

@@ -4,6 +4,8 @@
 //! The token is part of every URL, so it must never reach a log line or an error: transport
 //! errors drop their URL (`reqwest::Error::without_url`) and [`BotApi`]'s `Debug` shows only the
 //! API root. Every call has a deadline; `getUpdates` gets its long-poll time plus a margin.
+//! File downloads (`GET <root>/file/bot<token>/<file_path>`) have their own deadline and stop
+//! reading at the caller's size limit.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use openclaw_config::Secret;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::types::{Envelope, Message, Update, User};
+use super::types::{Envelope, File, Message, Update, User};
 
 /// The public Bot API.
 pub const DEFAULT_API_ROOT: &str = "https://api.telegram.org";
@@ -24,6 +26,8 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL_MARGIN: Duration = Duration::from_secs(15);
 /// Error bodies are read only this far.
 const MAX_BODY: usize = 1024 * 1024;
+/// Deadline of one file download (large voice notes and videos on a slow link).
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why a call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -56,6 +60,11 @@ pub enum ApiError {
         method: &'static str,
         message: String,
     },
+    /// A file is larger than the configured limit; nothing was kept.
+    #[error(
+        "telegram {method}: the file is larger than {limit} bytes (raise channels.telegram.mediaMaxMb to accept it)"
+    )]
+    TooLarge { method: &'static str, limit: u64 },
 }
 
 impl ApiError {
@@ -263,6 +272,85 @@ impl BotApi {
             body["message_thread_id"] = json!(t);
         }
         self.call("sendChatAction", &body, CALL_TIMEOUT).await
+    }
+
+    /// Where to download a file from.
+    pub async fn get_file(&self, file_id: &str) -> Result<File, ApiError> {
+        self.call("getFile", &json!({"file_id": file_id}), CALL_TIMEOUT)
+            .await
+    }
+
+    /// Download `file_path` (from [`get_file`](Self::get_file)); fails with
+    /// [`ApiError::TooLarge`] as soon as the file turns out bigger than `max_bytes`.
+    pub async fn download_file(
+        &self,
+        file_path: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, ApiError> {
+        const METHOD: &str = "file download";
+        // The path goes into a URL holding the token: only plain relative paths.
+        let p = file_path.trim();
+        if p.is_empty()
+            || p.starts_with('/')
+            || p.contains(['?', '#', '\\'])
+            || p.split('/').any(|seg| seg == ".." || seg == ".")
+        {
+            return Err(ApiError::Decode {
+                method: METHOD,
+                message: format!("getFile returned an unusable file_path {p:?}"),
+            });
+        }
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                ApiError::Timeout {
+                    method: METHOD,
+                    after: DOWNLOAD_TIMEOUT,
+                }
+            } else {
+                ApiError::Transport {
+                    method: METHOD,
+                    root: self.root.clone(),
+                    message: e.without_url().to_string(),
+                }
+            }
+        };
+        let url = format!("{}/file/bot{}/{p}", self.root, self.token.expose());
+        let mut resp = self
+            .http
+            .get(url)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let body = resp.bytes().await.unwrap_or_default();
+            let env: Option<Envelope<Value>> =
+                serde_json::from_slice(&body[..body.len().min(MAX_BODY)]).ok();
+            return Err(ApiError::Rejected {
+                method: METHOD,
+                status: env.as_ref().and_then(|e| e.error_code).unwrap_or(status),
+                description: env
+                    .and_then(|e| e.description)
+                    .unwrap_or_else(|| format!("HTTP {status}")),
+                retry_after: None,
+            });
+        }
+        let too_large = ApiError::TooLarge {
+            method: METHOD,
+            limit: max_bytes,
+        };
+        if resp.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_large);
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if (out.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_large);
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     /// Drop a webhook so `getUpdates` may run (pending updates are kept).

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::access::{self, DmAccess, GroupAccess};
 use super::api::OutgoingText;
 use super::format::{chunk_text, render_html};
+use super::media::{self, Fetched};
 use super::types::Message;
 use super::{Account, pairing_reply};
 use crate::routing::{self, Peer};
@@ -80,11 +81,31 @@ async fn process(acct: &Arc<Account>, msg: Message) {
             None => return,
         }
     };
+    // Only a message that will run is worth its download.
+    let media = match media::for_message(acct, &msg, &run_id(acct, &msg)).await {
+        Fetched::Media(m) => m,
+        Fetched::TooLarge { limit_mb } => {
+            let text = format!("⚠️ File too large. Maximum size is {limit_mb}MB.");
+            let chat = msg.chat.id.to_string();
+            if let Err(e) = send_plain(acct, &chat, reply_thread(&msg), &text).await {
+                tracing::warn!(error = %e, "telegram: cannot send the file-too-large reply");
+            }
+            return;
+        }
+    };
     let message = match &peer {
         Peer::Group { .. } => group_body(acct, &msg, &peer, &body),
         Peer::Direct(_) => body,
     };
-    run_and_reply(acct, &msg, &peer, message, topic_agent, extra_system).await;
+    run_and_reply(acct, &msg, &peer, message, media, topic_agent, extra_system).await;
+}
+
+/// The run of one message: idempotent over redelivered updates.
+fn run_id(acct: &Account, msg: &Message) -> String {
+    format!(
+        "telegram:{}:{}:{}",
+        acct.account_id, msg.chat.id, msg.message_id
+    )
 }
 
 /// DM access, issuing a pairing code to an unknown sender. `true` = process the message.
@@ -202,6 +223,7 @@ async fn run_and_reply(
     msg: &Message,
     peer: &Peer,
     message: String,
+    media: Vec<openclaw_store::InboundMedia>,
     topic_agent: Option<String>,
     extra_system: Option<String>,
 ) {
@@ -236,13 +258,11 @@ async fn run_and_reply(
             message,
             agent_id: Some(agent),
             session_key: Some(key),
-            run_id: Some(format!(
-                "telegram:{}:{}:{}",
-                acct.account_id, msg.chat.id, msg.message_id
-            )),
+            run_id: Some(run_id(acct, msg)),
             queue_mode: None,
             channel: Some("telegram".into()),
             extra_system_prompt: extra_system,
+            media,
         })
         .await;
     let run_id = match submitted {

@@ -101,6 +101,7 @@ pub struct Message {
     pub reply_to_message: Option<Box<Message>>,
     pub photo: Option<serde_json::Value>,
     pub video: Option<serde_json::Value>,
+    pub video_note: Option<serde_json::Value>,
     pub voice: Option<serde_json::Value>,
     pub audio: Option<serde_json::Value>,
     pub document: Option<serde_json::Value>,
@@ -122,7 +123,7 @@ impl Message {
     pub fn media_placeholder(&self) -> Option<&'static str> {
         if self.photo.is_some() {
             Some("<media:image>")
-        } else if self.video.is_some() {
+        } else if self.video.is_some() || self.video_note.is_some() {
             Some("<media:video>")
         } else if self.voice.is_some() || self.audio.is_some() {
             Some("<media:audio>")
@@ -150,6 +151,16 @@ impl Message {
             None
         }
     }
+}
+
+/// `getFile`'s answer: where to download a file from (`<root>/file/bot<token>/<file_path>`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct File {
+    pub file_id: String,
+    pub file_unique_id: Option<String>,
+    pub file_size: Option<u64>,
+    /// Absent when Telegram cannot serve the file (over the Bot API's 20 MB download limit).
+    pub file_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

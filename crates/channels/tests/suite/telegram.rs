@@ -331,3 +331,107 @@ async fn send_status_and_reload() {
     assert_eq!(s["channelAccounts"]["telegram"][0]["running"], false);
     h.manager.shutdown().await;
 }
+
+/// The saved inbound files of a harness.
+fn inbound_files(h: &Harness) -> Vec<std::path::PathBuf> {
+    match std::fs::read_dir(h.paths.state_dir.join("media").join("inbound")) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn last_user_text(body: &Value) -> String {
+    let m = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap();
+    m["content"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn photo_is_downloaded_and_the_agent_sees_the_note() {
+    let h = start(r#"{ dmPolicy: "open", allowFrom: ["*"] }"#, Script::echo()).await;
+    let jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake-jpeg-body".to_vec();
+    h.tg.add_file("thumb", "photos/file_6.jpg", b"tiny".to_vec());
+    h.tg.add_file("full", "photos/file_7.jpg", jpeg.clone());
+    h.tg.push_dm_with(
+        5,
+        serde_json::json!({"caption": "what is this?", "photo": [
+            {"file_id": "thumb", "file_unique_id": "t", "width": 90, "height": 67, "file_size": 4},
+            {"file_id": "full", "file_unique_id": "f", "width": 800, "height": 600, "file_size": jpeg.len()},
+        ]}),
+    );
+    h.tg.wait_sent(1).await;
+    let calls = h.tg.calls();
+    let get_files: Vec<_> = calls.iter().filter(|c| c.method == "getFile").collect();
+    assert_eq!(get_files.len(), 1, "{calls:#?}");
+    assert_eq!(get_files[0].body["file_id"], "full", "the largest size");
+    assert!(
+        calls.iter().any(|c| c.method == "downloadFile"
+            && c.ok
+            && c.body["file_path"] == "photos/file_7.jpg")
+    );
+
+    let files = inbound_files(&h);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].extension().unwrap(), "jpg");
+    assert_eq!(std::fs::read(&files[0]).unwrap(), jpeg);
+
+    let reqs = h.model.requests();
+    assert_eq!(reqs.len(), 1);
+    let p = files[0].display();
+    assert_eq!(
+        last_user_text(&reqs[0].body),
+        format!("[media attached: {p} (image/jpeg) | {p}]\n<media:image>\nwhat is this?")
+    );
+}
+
+#[tokio::test]
+async fn oversized_or_missing_files_never_reach_the_agent() {
+    let h = start(
+        r#"{ dmPolicy: "open", allowFrom: ["*"], mediaMaxMb: 1 }"#,
+        Script::echo(),
+    )
+    .await;
+    // Over mediaMaxMb by the update's own size: refused before getFile, the sender is told.
+    h.tg.push_dm_with(
+        5,
+        serde_json::json!({"document": {"file_id": "huge", "file_name": "big.zip", "file_size": 3 * 1024 * 1024}}),
+    );
+    let sent = h.tg.wait_sent(1).await;
+    assert_eq!(text(&sent[0]), "⚠️ File too large. Maximum size is 1MB.");
+    assert!(h.model.requests().is_empty());
+    // Over the limit only while downloading (no size in the update nor from getFile).
+    h.tg.add_file_reporting(
+        "sneaky",
+        "documents/file_1.bin",
+        vec![0u8; 1024 * 1024 + 1],
+        None,
+    );
+    h.tg.push_dm_with(
+        5,
+        serde_json::json!({"document": {"file_id": "sneaky", "file_name": "x.bin"}}),
+    );
+    let sent = h.tg.wait_sent(2).await;
+    assert_eq!(text(&sent[1]), "⚠️ File too large. Maximum size is 1MB.");
+    assert!(
+        h.tg.calls()
+            .iter()
+            .any(|c| c.method == "downloadFile" && c.body["file_path"] == "documents/file_1.bin"),
+        "refused while downloading"
+    );
+    // A file Telegram does not know: logged, the message runs with its placeholder.
+    h.tg.push_dm_with(
+        5,
+        serde_json::json!({"voice": {"file_id": "gone", "mime_type": "audio/ogg", "duration": 1}}),
+    );
+    let sent = h.tg.wait_sent(3).await;
+    assert_eq!(text(&sent[2]), "pong: &lt;media:audio&gt;");
+    assert!(inbound_files(&h).is_empty(), "{:?}", inbound_files(&h));
+    for s in &sent {
+        assert!(!text(s).contains(FAKE_BOT_TOKEN));
+    }
+}

@@ -50,6 +50,8 @@ struct AgentParams {
     /// Where the message came from; picks `messages.queue.byChannel` entries.
     channel: Option<String>,
     extra_system_prompt: Option<String>,
+    /// Files sent with the message (see [`super::attachments`]).
+    attachments: Option<Vec<super::attachments::Attachment>>,
 }
 
 /// Find the key of a session by its id (the `agent --session-id` form).
@@ -76,6 +78,13 @@ pub async fn agent(ctx: &CallCtx, params: Value) -> MethodResult {
     {
         session_key = key_for_session_id(rt, p.agent_id.as_deref(), id).await;
     }
+    let media = super::attachments::media_for_run(
+        rt,
+        &ctx.state.settings.state_dir,
+        &p.idempotency_key,
+        p.attachments,
+    )
+    .await?;
     let submitted = rt
         .submit(RunRequest {
             message: p.message,
@@ -85,6 +94,7 @@ pub async fn agent(ctx: &CallCtx, params: Value) -> MethodResult {
             queue_mode: None,
             channel: p.channel,
             extra_system_prompt: p.extra_system_prompt,
+            media,
         })
         .await
         .map_err(map_err)?;

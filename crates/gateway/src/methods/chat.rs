@@ -2,12 +2,14 @@
 //!
 //! `chat.send` acknowledges at once (`{runId, status:"started"}`); the answer arrives as `chat`
 //! events. A repeated idempotency key answers `in_flight` or `ok` without a second run.
+//! `attachments` are checked and saved by [`super::attachments`].
 
 use openclaw_agent::{QueueModeSetting, RunRequest, Submitted};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::agent::{map_err, runtime};
+use super::attachments::{Attachment, media_for_run};
 use super::{CallCtx, MethodError, MethodResult, parse};
 
 /// Longest accepted session key.
@@ -20,6 +22,7 @@ struct SendParams {
     message: String,
     idempotency_key: String,
     queue_mode: Option<String>,
+    attachments: Option<Vec<Attachment>>,
 }
 
 pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
@@ -43,12 +46,20 @@ pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
         })?),
     };
     let rt = runtime(ctx)?;
+    let media = media_for_run(
+        rt,
+        &ctx.state.settings.state_dir,
+        &p.idempotency_key,
+        p.attachments,
+    )
+    .await?;
     let submitted = rt
         .submit(RunRequest {
             message: p.message,
             session_key: Some(p.session_key),
             run_id: Some(p.idempotency_key),
             queue_mode,
+            media,
             ..RunRequest::default()
         })
         .await

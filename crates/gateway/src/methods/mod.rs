@@ -2,6 +2,7 @@
 //! and the single place where a handler's `MethodError` becomes a wire `ErrorShape`.
 
 pub mod agent;
+pub mod attachments;
 pub mod channels;
 pub mod chat;
 pub mod config;

@@ -3,6 +3,7 @@ mod channels;
 pub mod client;
 pub mod config;
 mod handshake;
+mod media;
 mod methods;
 mod openai_http;
 mod pairing;
