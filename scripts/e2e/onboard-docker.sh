@@ -159,6 +159,20 @@ if compose exec -T openclaw-gateway openclaw health --token "wrong-$TOKEN" </dev
 fi
 info "health ok; wrong token rejected"
 
+# Cold start of the gateway container with the image present: `compose up -d` -> /healthz 200.
+# (Docker's own health flag flips at the first probe, i.e. after the healthcheck interval.)
+compose stop openclaw-gateway >/dev/null 2>&1 || fail "stopping openclaw-gateway failed"
+t0=$(date +%s%N)
+compose up -d openclaw-gateway >/dev/null 2>&1 || fail "compose up -d openclaw-gateway failed"
+t_up=$(date +%s%N)
+deadline=$(( $(date +%s) + 60 ))
+until curl -fsS --max-time 1 "http://127.0.0.1:$GATEWAY_PORT/healthz" >/dev/null 2>&1; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "gateway did not answer /healthz within 60 s of compose up"
+  sleep 0.05
+done
+t1=$(date +%s%N)
+info "compose up -d -> /healthz 200: $(( (t1 - t0) / 1000000 )) ms (compose command itself: $(( (t_up - t0) / 1000000 )) ms; container start -> serving: $(( (t1 - t_up) / 1000000 )) ms)"
+
 # ---------------------------------------------------------------------------------------------
 step "5/6 agent turn against the fake model (needs the agent runtime)"
 # The fake listens on the address host.docker.internal resolves to (the docker0 bridge gateway).
