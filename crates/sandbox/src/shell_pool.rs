@@ -6,13 +6,15 @@
 //! one exec forks the next command in a millisecond or two.
 //!
 //! Protocol (gateway → shell, one request at a time per shell): a single line
-//! `oc '<id>' '<cwd>' 'K=V'… 'sh' '-lc' '<script>'`, every word single-quoted (newlines travel
-//! as `'"$nl"'`), which the shell `eval`s. `oc` runs the command in a subshell with stdin from
-//! `/dev/null`, then writes `\x1eOCEND <id> <rc> <linger>\x1e` on stdout and `\x1eOCEND <id>\x1e`
+//! `oc '<id>' '<cwd>' <n> 'K=V'… 'sh' '-lc' '<script>'` (`<n>` variables to export), every
+//! word single-quoted (newlines travel as `'"$nl"'`), which the shell `eval`s. `oc` runs the
+//! command in a subshell with stdin from `/dev/null`, then writes `\x1eOCEND <id> <rc> <linger>\x1e` on stdout and `\x1eOCEND <id>\x1e`
 //! on stderr. Everything a stream carried before its end marker is the command's output; `<id>` is
 //! unique per command, so output cannot forge a marker. `<linger>` is 1 when a process carrying
 //! the command's kill marker (`OPENCLAW_EXEC_ID=<id>`) is still alive (`cmd &`): its later output
-//! would leak into the next command, so that shell is retired instead of reused.
+//! would leak into the next command, so that shell is retired instead of reused. Only processes
+//! that appeared during the command are checked (a `/proc` listing before and after, shell
+//! builtins only), so the usual command costs no exec beyond its own `sh -lc`.
 //!
 //! Semantics match a dedicated exec (same env, user, cwd, `sh -lc`, kill sweep by marker, exit
 //! code) except stdin, which is `/dev/null`: interactive commands (pty, `background`, explicit
@@ -49,11 +51,21 @@ const IDLE_EXPIRY: Duration = Duration::from_secs(600);
 const SERVER_SCRIPT: &str = r#"nl='
 '
 oc() {
-  oc_id=$1; oc_dir=$2; shift 2
-  ( cd "$oc_dir" 2>/dev/null || { printf 'sh: cd: %s: No such file or directory\n' "$oc_dir" >&2; exit 2; }; exec env "$@" ) </dev/null
+  oc_id=$1; oc_dir=$2; oc_n=$3; shift 3
+  oc_pids=' '
+  for oc_p in /proc/[0-9]*; do oc_pids="$oc_pids${oc_p#/proc/} "; done
+  (
+    cd "$oc_dir" 2>/dev/null || { printf 'sh: cd: %s: No such file or directory\n' "$oc_dir" >&2; exit 2; }
+    while [ "$oc_n" -gt 0 ]; do export "$1" || exit 126; shift; oc_n=$((oc_n - 1)); done
+    exec "$@"
+  ) </dev/null
   oc_rc=$?
   oc_l=0
-  grep -qsxz "OPENCLAW_EXEC_ID=$oc_id" /proc/[0-9]*/environ && oc_l=1
+  oc_new=
+  for oc_p in /proc/[0-9]*; do
+    case $oc_pids in *" ${oc_p#/proc/} "*) ;; *) oc_new="$oc_new $oc_p/environ" ;; esac
+  done
+  if [ -n "$oc_new" ] && grep -qsxz "OPENCLAW_EXEC_ID=$oc_id" $oc_new; then oc_l=1; fi
   printf '\036OCEND %s %s %s\036' "$oc_id" "$oc_rc" "$oc_l"
   printf '\036OCEND %s\036' "$oc_id" >&2
 }
@@ -77,8 +89,23 @@ fn quote(s: &str) -> String {
 
 /// The request line for `req`.
 fn request_line(req: &ExecRequest) -> String {
-    let mut line = format!("oc {} {}", quote(&req.exec_id), quote(&req.workdir));
-    for word in req.env.iter().chain(req.argv.iter()) {
+    // Variables the shell can `export` cost no exec; any other name (`env` accepts more) goes
+    // through `env`, like a dedicated exec would.
+    let exportable = req.env.iter().all(|kv| {
+        kv.split_once('=').is_some_and(|(k, _)| {
+            let mut b = k.bytes();
+            b.next()
+                .is_some_and(|c| c == b'_' || c.is_ascii_alphabetic())
+                && b.all(|c| c == b'_' || c.is_ascii_alphanumeric())
+        })
+    });
+    let (n, via_env) = if exportable {
+        (req.env.len(), None)
+    } else {
+        (0, Some("env".to_string()))
+    };
+    let mut line = format!("oc {} {} {n}", quote(&req.exec_id), quote(&req.workdir));
+    for word in via_env.iter().chain(req.env.iter()).chain(req.argv.iter()) {
         line.push(' ');
         line.push_str(&quote(word));
     }
@@ -450,7 +477,13 @@ mod tests {
         };
         let line = request_line(&req);
         assert_eq!(line.matches('\n').count(), 1);
-        assert!(line.starts_with("oc 'abc' '/workspace' 'HOME=/workspace' "));
+        assert!(line.starts_with("oc 'abc' '/workspace' 2 'HOME=/workspace' "));
+        // A name `export` refuses goes through `env`.
+        let odd = ExecRequest {
+            env: vec!["A-B=1".into()],
+            ..req
+        };
+        assert!(request_line(&odd).starts_with("oc 'abc' '/workspace' 0 'env' 'A-B=1' 'sh' "));
     }
 
     #[test]
