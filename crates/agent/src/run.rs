@@ -68,9 +68,19 @@ pub struct RunOutcome {
     pub stop_reason: Option<String>,
     pub started_at: u64,
     pub ended_at: u64,
+    /// Every run the same turn answered, oldest first (queued messages collected into one
+    /// turn, steered ones); empty when the run was answered alone. A channel sends the reply
+    /// once, for the newest of them.
+    pub batch: Vec<String>,
 }
 
 impl RunOutcome {
+    /// Whether this run carries its turn's reply: it ran alone, or it is the newest message
+    /// the turn answered.
+    pub fn carries_reply(&self) -> bool {
+        self.batch.last().is_none_or(|last| *last == self.run_id)
+    }
+
     /// The last assistant text (what a chat reply shows).
     pub fn text(&self) -> String {
         self.payloads.last().cloned().unwrap_or_default()
@@ -295,6 +305,7 @@ mod tests {
             stop_reason: None,
             started_at: 0,
             ended_at: 0,
+            batch: Vec::new(),
         }
     }
 

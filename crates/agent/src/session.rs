@@ -215,6 +215,7 @@ impl Session {
             stop_reason: None,
             started_at: now,
             ended_at: now,
+            batch: Vec::new(),
         });
     }
 
@@ -370,9 +371,12 @@ impl Session {
             }) => {
                 self.keep_state(state);
                 self.record_usage(&outcome).await;
+                let batch: Vec<String> = a.run_ids.iter().chain(steered.iter()).cloned().collect();
+                let batch = if batch.len() > 1 { batch } else { Vec::new() };
                 for id in a.run_ids.iter().chain(steered.iter()) {
                     let mut o = outcome.clone();
                     o.run_id = id.clone();
+                    o.batch = batch.clone();
                     self.rt.runs.finish(o);
                 }
             }
@@ -647,6 +651,11 @@ impl Session {
                 stop_reason: Some("stop".into()),
                 started_at: now,
                 ended_at: now,
+                batch: if batch.run_ids.len() > 1 {
+                    batch.run_ids.clone()
+                } else {
+                    Vec::new()
+                },
             });
         }
     }

@@ -206,6 +206,7 @@ pub async fn run(env: TurnEnv, mut state: TurnState) -> TurnResult {
         stop_reason: None,
         started_at,
         ended_at: 0,
+        batch: Vec::new(),
     };
     let mut steered = Vec::new();
     let user = if env.user_blocks.is_empty() {

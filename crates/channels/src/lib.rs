@@ -11,6 +11,7 @@
 //! as not running, and `send` to them fails with that reason.
 
 mod manager;
+pub mod mentions;
 pub mod routing;
 mod status;
 pub mod telegram;

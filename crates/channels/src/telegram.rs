@@ -12,6 +12,7 @@
 pub mod access;
 pub mod account;
 pub mod api;
+mod debounce;
 pub mod format;
 mod inbound;
 mod media;

@@ -17,6 +17,7 @@ use super::format::{chunk_text, render_html};
 use super::media::{self, Fetched};
 use super::types::Message;
 use super::{Account, pairing_reply};
+use crate::mentions;
 use crate::routing::{self, Peer};
 
 /// Longest wait for a run's end (the run has its own, shorter timeout).
@@ -28,22 +29,30 @@ const TELEGRAM_MAX: usize = 4096;
 /// Replies the agent uses to say "nothing to send".
 const SILENT_REPLIES: [&str; 2] = ["NO_REPLY", "HEARTBEAT_OK"];
 
+/// Handle one message up to the agent's queue. Messages of one chat pass through here in
+/// order, but a running turn does not hold up the next one: it is submitted at once and the
+/// session's queue mode (`collect` by default) decides what happens to it. Counted as handled
+/// when its reply is out (or when it was dropped, paired or answered without a run).
 pub(crate) async fn handle(acct: &Arc<Account>, msg: Message) {
-    process(acct, msg).await;
-    acct.mark_handled();
+    if !process(acct, msg).await {
+        acct.mark_handled();
+    }
 }
 
-async fn process(acct: &Arc<Account>, msg: Message) {
+/// `true` when a run was started and its delivery task now owns the message.
+async fn process(acct: &Arc<Account>, msg: Message) -> bool {
     acct.note_inbound();
-    let Some(bot) = acct.bot() else { return };
+    let Some(bot) = acct.bot() else {
+        return false;
+    };
     let sender = msg.from.as_ref().map(|u| u.id);
     if sender == Some(bot.id) || msg.chat.kind == "channel" {
-        return;
+        return false;
     }
     let (text, _) = msg.body();
     let body = match (text.trim(), msg.media_placeholder()) {
         ("", Some(p)) => p.to_string(),
-        ("", None) => return,
+        ("", None) => return false,
         (t, Some(p)) => format!("{p}\n{t}"),
         (t, None) => t.to_string(),
     };
@@ -56,7 +65,7 @@ async fn process(acct: &Arc<Account>, msg: Message) {
             GroupAccess::Allowed(r) => r,
             GroupAccess::Blocked(reason) => {
                 tracing::debug!(chat = msg.chat.id, sender = ?sender, reason, "telegram: group message dropped");
-                return;
+                return false;
             }
         };
         let peer = Peer::Group {
@@ -65,20 +74,27 @@ async fn process(acct: &Arc<Account>, msg: Message) {
         };
         let line = format!("{}: {body}", sender_label(&msg));
         let history_key = history_key(&peer);
-        if route.require_mention && !access::mentions_bot(&msg, bot.id, bot.username.as_deref()) {
+        if route.require_mention
+            && !access::mentions_bot(&msg, bot.id, bot.username.as_deref())
+            && !mentions::matches(
+                &acct.shared.config(),
+                &route_agent(acct, &peer, route.agent_id.clone()),
+                &body,
+            )
+        {
             acct.push_history(&history_key, line, settings.history_limit);
-            return;
+            return false;
         }
         extra_system = route.system_prompt;
         topic_agent = route.agent_id;
         peer
     } else {
         if !dm_allowed(acct, &msg, sender).await {
-            return;
+            return false;
         }
         match sender {
             Some(s) => Peer::Direct(s.to_string()),
-            None => return,
+            None => return false,
         }
     };
     // Only a message that will run is worth its download.
@@ -90,14 +106,35 @@ async fn process(acct: &Arc<Account>, msg: Message) {
             if let Err(e) = send_plain(acct, &chat, reply_thread(&msg), &text).await {
                 tracing::warn!(error = %e, "telegram: cannot send the file-too-large reply");
             }
-            return;
+            return false;
         }
     };
     let message = match &peer {
         Peer::Group { .. } => group_body(acct, &msg, &peer, &body),
         Peer::Direct(_) => body,
     };
-    run_and_reply(acct, &msg, &peer, message, media, topic_agent, extra_system).await;
+    run_and_reply(acct, &msg, &peer, message, media, topic_agent, extra_system).await
+}
+
+/// The agent a message to `peer` runs on: a forum topic's `agentId`, else the bindings, else
+/// the default agent (also when the routed agent does not exist).
+fn route_agent(acct: &Account, peer: &Peer, topic_agent: Option<String>) -> String {
+    let rt = &acct.shared.runtime;
+    let cfg = acct.shared.config();
+    let default_agent = rt.default_agent_id();
+    let (mut agent, _) =
+        routing::resolve_agent(&cfg, &default_agent, "telegram", &acct.account_id, peer);
+    if let Some(a) = topic_agent {
+        agent = openclaw_store::session_key::normalize_agent_id(&a);
+    }
+    if !rt.agent_ids().contains(&agent) {
+        tracing::warn!(
+            agent,
+            "telegram: routed to an unknown agent; using the default agent"
+        );
+        agent = default_agent;
+    }
+    agent
 }
 
 /// The run of one message: idempotent over redelivered updates.
@@ -218,6 +255,8 @@ fn group_body(acct: &Account, msg: &Message, peer: &Peer, body: &str) -> String 
     )
 }
 
+/// Submit the run; a task then waits for its outcome and delivers the reply. `true` when
+/// that task was started (it marks the message handled).
 async fn run_and_reply(
     acct: &Arc<Account>,
     msg: &Message,
@@ -226,22 +265,13 @@ async fn run_and_reply(
     media: Vec<openclaw_store::InboundMedia>,
     topic_agent: Option<String>,
     extra_system: Option<String>,
-) {
+) -> bool {
     let rt = acct.shared.runtime.clone();
     let cfg = acct.shared.config();
     let default_agent = rt.default_agent_id();
-    let (mut agent, binding) =
+    let (_, binding) =
         routing::resolve_agent(&cfg, &default_agent, "telegram", &acct.account_id, peer);
-    if let Some(a) = topic_agent {
-        agent = openclaw_store::session_key::normalize_agent_id(&a);
-    }
-    if !rt.agent_ids().contains(&agent) {
-        tracing::warn!(
-            agent,
-            "telegram: routed to an unknown agent; using the default agent"
-        );
-        agent = default_agent;
-    }
+    let agent = route_agent(acct, peer, topic_agent);
     let key = routing::session_key(
         &cfg,
         binding,
@@ -268,22 +298,44 @@ async fn run_and_reply(
     let run_id = match submitted {
         Ok(Submitted::Accepted { run_id, .. }) => run_id,
         // Already answered (a redelivered update): nothing more to send.
-        Ok(Submitted::InFlight { .. } | Submitted::Done(_)) => return,
+        Ok(Submitted::InFlight { .. } | Submitted::Done(_)) => return false,
         Err(e) => {
             drop(typing);
             tracing::warn!(error = %e, "telegram: cannot start the agent run");
             reply_error(acct, msg, thread, &e.to_string()).await;
-            return;
+            return false;
         }
     };
+    let acct = acct.clone();
+    let msg = msg.clone();
+    tokio::spawn(async move {
+        deliver(&acct, &msg, thread, &run_id, typing).await;
+        acct.mark_handled();
+    });
+    true
+}
+
+/// Wait for the run and send what it answered. A turn that answered several messages (collected
+/// while the agent was busy, or steered in) replies once, to the newest of them.
+async fn deliver(
+    acct: &Arc<Account>,
+    msg: &Message,
+    thread: Option<i64>,
+    run_id: &str,
+    typing: Typing,
+) {
+    let rt = acct.shared.runtime.clone();
     let outcome = tokio::select! {
         _ = acct.cancel.cancelled() => None,
-        o = rt.wait(&run_id, RUN_WAIT) => o,
+        o = rt.wait(run_id, RUN_WAIT) => o,
     };
     drop(typing);
     let Some(outcome) = outcome else { return };
     match outcome.status {
         RunStatus::Ok => {
+            if !outcome.carries_reply() {
+                return;
+            }
             let text = outcome.text();
             let t = text.trim();
             if t.is_empty() || SILENT_REPLIES.contains(&t) {

@@ -198,7 +198,7 @@ async fn chat_worker(
             r = tokio::time::timeout(CHAT_IDLE, rx.recv()) => r,
         };
         match next {
-            Ok(Some(m)) => super::inbound::handle(&acct, m).await,
+            Ok(Some(m)) => super::debounce::handle(&acct, m, &mut rx).await,
             Ok(None) => return,
             Err(_) => {
                 // Idle: refuse new messages, then finish what slipped in.

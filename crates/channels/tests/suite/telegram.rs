@@ -23,17 +23,23 @@ struct Harness {
     manager: Arc<ChannelManager>,
 }
 
-fn config_text(model_url: &str, telegram: &str) -> String {
+fn config_text(model_url: &str, telegram: &str, extra: &str) -> String {
     format!(
         r#"{{ models: {{ providers: {{ mock: {{ baseUrl: "{model_url}", api: "openai-completions", apiKey: "k",
               models: [{{ id: "mock-model", contextWindow: 128000 }}] }} }} }},
             agents: {{ defaults: {{ model: {{ primary: "mock/mock-model" }} }} }},
+            {extra}
             channels: {{ telegram: {telegram} }} }}"#
     )
 }
 
 /// `telegram` is the `channels.telegram` object as JSON5; the token is added.
 async fn start(telegram: &str, script: Script) -> Harness {
+    start_with(telegram, "", script).await
+}
+
+/// Like [`start`], with `extra` top-level config keys (JSON5, trailing comma included).
+async fn start_with(telegram: &str, extra: &str, script: Script) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let tg = FakeTelegram::start().await;
     let model = FakeOpenAi::start(script).await;
@@ -46,7 +52,7 @@ async fn start(telegram: &str, script: Script) -> Harness {
     env.insert(API_ROOT_ENV.into(), tg.api_root.clone());
     let paths = Paths::from_env(&env).unwrap();
     let telegram = telegram.replacen('{', &format!("{{ botToken: \"{FAKE_BOT_TOKEN}\", "), 1);
-    let text = config_text(&model.base_url, &telegram);
+    let text = config_text(&model.base_url, &telegram, extra);
     let loaded = openclaw_config::parse_str(&text, &paths.config_path, &env).unwrap();
     let rt = AgentRuntime::with_options(&loaded, &paths, &env, RuntimeOptions::default());
     let manager = ChannelManager::new(rt.clone(), paths.clone(), env.clone());
@@ -82,7 +88,7 @@ impl Harness {
     }
 
     fn reapply(&self, telegram: &str) {
-        let text = config_text(&self.model.base_url, telegram);
+        let text = config_text(&self.model.base_url, telegram, "");
         let loaded = openclaw_config::parse_str(&text, &self.paths.config_path, &self.env).unwrap();
         self.manager.apply(&loaded.config);
     }
@@ -222,6 +228,91 @@ async fn group_needs_a_mention_and_runs_in_the_group_session() {
     h.tg.push_group(-100999, 8, &format!("@{FAKE_BOT_USERNAME} hello"));
     h.handled(3).await;
     assert_eq!(h.tg.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn mention_patterns_wake_the_agent_in_groups() {
+    let h = start_with(
+        r#"{ groups: { "-100500": { requireMention: true } } }"#,
+        r#"messages: { groupChat: { mentionPatterns: ["^clawd\\b"] } },"#,
+        Script::echo(),
+    )
+    .await;
+    h.tg.push_group(-100500, 7, "the clawd thing is neat");
+    h.tg.push_group(-100500, 8, "Clawd, what's up?");
+    let sent = h.tg.wait_sent(1).await;
+    h.handled(2).await;
+    assert_eq!(
+        h.tg.sent().len(),
+        1,
+        "only the message addressed by name runs"
+    );
+    assert_eq!(sent[0]["chat_id"], "-100500");
+    let prompt = h.model.requests()[0].body.to_string();
+    assert!(prompt.contains("Clawd, what's up?"), "{prompt}");
+}
+
+#[tokio::test]
+async fn messages_sent_while_the_agent_is_busy_are_collected_into_one_reply() {
+    let slow = Behavior::Slow {
+        chunks: 4,
+        delay: Duration::from_millis(100),
+    };
+    let h = start_with(
+        r#"{ dmPolicy: "open", allowFrom: ["*"] }"#,
+        "messages: { queue: { debounceMs: 0 } },",
+        Script::replies(vec![slow]),
+    )
+    .await;
+    h.tg.push_dm(5, "first");
+    // The first turn is running when the next two arrive.
+    for _ in 0..500 {
+        if !h.model.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.tg.push_dm(5, "second");
+    h.tg.push_dm(5, "third");
+    h.handled(3).await;
+    let sent = h.tg.sent();
+    assert_eq!(sent.len(), 2, "one reply per turn: {sent:#?}");
+    assert_eq!(text(&sent[0]), "tick0 tick1 tick2 tick3");
+    let reqs = h.model.requests();
+    assert_eq!(reqs.len(), 2, "the queued messages ran as one turn");
+    let collected = last_user_text(&reqs[1].body);
+    assert!(
+        collected.contains("[Queued messages while agent was busy]"),
+        "{collected}"
+    );
+    assert!(
+        collected.find("second").unwrap() < collected.find("third").unwrap(),
+        "{collected}"
+    );
+    assert!(text(&sent[1]).starts_with("pong: "), "{}", text(&sent[1]));
+}
+
+#[tokio::test]
+async fn a_burst_of_dms_is_debounced_into_one_turn() {
+    let h = start_with(
+        r#"{ dmPolicy: "open", allowFrom: ["*"] }"#,
+        "messages: { inbound: { debounceMs: 5000, byChannel: { telegram: 300 } } },",
+        Script::echo(),
+    )
+    .await;
+    h.tg.push_dm(5, "hello");
+    h.tg.push_dm(5, "are you there?");
+    h.tg.push_dm(5, "I need help");
+    h.handled(3).await;
+    let reqs = h.model.requests();
+    assert_eq!(reqs.len(), 1, "one turn for the burst");
+    assert_eq!(
+        last_user_text(&reqs[0].body),
+        "hello\nare you there?\nI need help"
+    );
+    let sent = h.tg.sent();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(text(&sent[0]), "pong: hello\nare you there?\nI need help");
 }
 
 #[tokio::test]
