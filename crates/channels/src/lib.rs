@@ -1,17 +1,20 @@
 //! openclaw-channels: chat-channel transports of the gateway.
 //!
-//! A message's path: the transport receives it ([`telegram`]: long polling) → access control
-//! and DM pairing (state in `openclaw_store::channel_pairing`) → [`routing`] picks the agent
-//! and session key → `openclaw_agent::AgentRuntime::submit`/`wait` runs the turn → the reply
-//! goes back to the chat it came from. [`ChannelManager`] owns the running transports: the
+//! A message's path: the transport receives it ([`telegram`]: long polling; [`discord`]: the
+//! gateway WebSocket) → access control and DM pairing (state in
+//! `openclaw_store::channel_pairing`) → [`routing`] picks the agent and session key →
+//! `openclaw_agent::AgentRuntime::submit`/`wait` runs the turn → the reply goes back to the chat
+//! it came from. [`ChannelManager`] owns the running transports: the
 //! gateway starts it with the config, re-applies it on every config change and shuts it down
 //! with the server; `channels.status` and the `send` method read and use it.
 //!
-//! Telegram is implemented. Discord and WhatsApp are not: their config is accepted, reported
-//! as not running, and `send` to them fails with that reason.
+//! Telegram and Discord are implemented. WhatsApp is not: its config is accepted, reported as
+//! not running, and `send` to it fails with that reason.
 
+pub mod discord;
 mod manager;
 pub mod mentions;
+mod pairing_allow;
 pub mod routing;
 mod status;
 pub mod telegram;
@@ -27,26 +30,39 @@ pub use manager::ChannelManager;
 /// Why a channel operation failed; each message names the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
-    #[error("unknown channel {0:?}: this gateway delivers to telegram")]
+    #[error("unknown channel {0:?}: this gateway delivers to telegram and discord")]
     UnknownChannel(String),
     #[error(
-        "{0} has no transport in openclaw-rs yet (its config is kept, but no messages are exchanged); use telegram"
+        "{0} has no transport in openclaw-rs yet (its config is kept, but no messages are exchanged); use telegram or discord"
     )]
     Unsupported(String),
-    #[error(
-        "no enabled {channel} account {account:?} with a bot token: set channels.telegram.botToken (or tokenFile, or TELEGRAM_BOT_TOKEN for the default account)"
-    )]
+    #[error("no enabled {channel} account {account:?} with a bot token: {}", token_hint(.channel))]
     NotConfigured { channel: String, account: String },
-    #[error(
-        "invalid telegram target {0:?}: use a chat id (123456789, -1001234567890), telegram:<id>, <chatId>:topic:<threadId> or @channelname"
-    )]
-    InvalidTarget(String),
+    #[error("invalid {channel} target {target:?}: {hint}")]
+    InvalidTarget {
+        channel: &'static str,
+        target: String,
+        hint: &'static str,
+    },
     #[error("the message is empty")]
     EmptyMessage,
-    #[error("cannot build the HTTP client for channels.telegram.proxy: {0}")]
+    #[error("cannot build the HTTP client for the channel's proxy (channels.<channel>.proxy): {0}")]
     Proxy(String),
     #[error(transparent)]
     Api(#[from] telegram::ApiError),
+    #[error(transparent)]
+    DiscordApi(#[from] discord::ApiError),
+}
+
+fn token_hint(channel: &str) -> &'static str {
+    match channel {
+        "discord" => {
+            "set channels.discord.token (or DISCORD_BOT_TOKEN for the default account), or fix the error `openclaw channels status` shows for it"
+        }
+        _ => {
+            "set channels.telegram.botToken (or tokenFile, or TELEGRAM_BOT_TOKEN for the default account)"
+        }
+    }
 }
 
 /// What every transport shares: the agent runtime, the state paths and the current config.

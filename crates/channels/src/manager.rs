@@ -1,5 +1,8 @@
 //! [`ChannelManager`]: which transports run, with what settings, and the operations the
-//! gateway calls (status, send, shutdown).
+//! gateway calls (status, send, shutdown). Telegram's part is here; Discord's is in
+//! [`discord`](self::discord).
+
+mod discord;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -12,6 +15,8 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::discord::DiscordAccount;
+use crate::status::Inputs;
 use crate::telegram::{self, Account, BotApi, TelegramAccount};
 use crate::{ChannelError, Shared};
 
@@ -35,6 +40,7 @@ struct Running {
 #[derive(Default)]
 struct State {
     telegram: HashMap<String, Running>,
+    discord: HashMap<String, discord::Running>,
     /// Stopped transports still winding down; awaited at shutdown.
     retired: Vec<JoinHandle<()>>,
     stopped: bool,
@@ -47,6 +53,7 @@ pub struct ChannelManager {
     http: reqwest::Client,
     /// Config-derived accounts of the last `apply`, for status and `send`.
     accounts: RwLock<Vec<TelegramAccount>>,
+    discord_accounts: RwLock<Vec<DiscordAccount>>,
 }
 
 impl ChannelManager {
@@ -63,6 +70,7 @@ impl ChannelManager {
             state: Mutex::new(State::default()),
             http: reqwest::Client::new(),
             accounts: RwLock::new(Vec::new()),
+            discord_accounts: RwLock::new(Vec::new()),
         })
     }
 
@@ -78,15 +86,30 @@ impl ChannelManager {
     /// config change). Must run inside the Tokio runtime.
     pub fn apply(&self, config: &OpenClawConfig) {
         self.shared.set_config(config.clone());
-        let tg = config.channels.as_ref().and_then(|c| c.telegram.as_ref());
+        let channels = config.channels.as_ref();
+        let tg = channels.and_then(|c| c.telegram.as_ref());
         let accounts = telegram::resolve_accounts(tg, &self.shared.env, &self.shared.paths);
-        let root = self.api_root();
+        let dc = channels.and_then(|c| c.discord.as_ref());
+        let discord_accounts = crate::discord::resolve_accounts(dc, &self.shared.env);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.stopped {
             return;
         }
+        self.apply_telegram(&mut state, &accounts);
+        self.apply_discord(&mut state, &discord_accounts);
+        state.retired.retain(|h| !h.is_finished());
+        drop(state);
+        *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = accounts;
+        *self
+            .discord_accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = discord_accounts;
+    }
+
+    fn apply_telegram(&self, state: &mut State, accounts: &[TelegramAccount]) {
+        let root = self.api_root();
         let mut keep: Vec<String> = Vec::new();
-        for a in &accounts {
+        for a in accounts {
             let (true, Some(token)) = (a.enabled, a.token.clone()) else {
                 if let Some(e) = &a.token_error {
                     tracing::warn!(account = %a.account_id, error = %e, "telegram: account has no usable token");
@@ -151,9 +174,6 @@ impl ChannelManager {
                 state.retired.push(old.handle);
             }
         }
-        state.retired.retain(|h| !h.is_finished());
-        drop(state);
-        *self.accounts.write().unwrap_or_else(|p| p.into_inner()) = accounts;
     }
 
     /// Stop every transport (bounded wait, then abort). Later `apply` calls do nothing.
@@ -163,6 +183,10 @@ impl ChannelManager {
             state.stopped = true;
             let mut hs: Vec<JoinHandle<()>> = state.retired.drain(..).collect();
             for (_, r) in state.telegram.drain() {
+                r.account.cancel.cancel();
+                hs.push(r.handle);
+            }
+            for (_, r) in state.discord.drain() {
                 r.account.cancel.cancel();
                 hs.push(r.handle);
             }
@@ -197,20 +221,44 @@ impl ChannelManager {
 
     /// Messages a running Telegram account has fully handled (answered, paired or dropped).
     pub fn handled(&self, account_id: &str) -> u64 {
-        self.running(account_id).map(|a| a.handled()).unwrap_or(0)
+        self.handled_on("telegram", account_id)
     }
 
-    /// The `channels.status` payload. With `probe`, every enabled, configured Telegram account
-    /// is asked `getMe` (bounded by `timeout`).
-    pub async fn status(&self, probe: bool, timeout: Duration) -> Value {
-        let accounts = self
-            .accounts
+    /// Messages a running account of `channel` has fully handled (answered, paired or dropped).
+    pub fn handled_on(&self, channel: &str, account_id: &str) -> u64 {
+        match channel {
+            "discord" => self
+                .running_discord(account_id)
+                .map(|a| a.handled())
+                .unwrap_or(0),
+            _ => self.running(account_id).map(|a| a.handled()).unwrap_or(0),
+        }
+    }
+
+    fn telegram_accounts(&self) -> Vec<TelegramAccount> {
+        self.accounts
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let mut probes = HashMap::new();
+            .clone()
+    }
+
+    /// What the status payloads are built from (without probes).
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            telegram: self.telegram_accounts(),
+            telegram_live: self.live(),
+            discord: self.discord_accounts(),
+            discord_live: self.discord_live(),
+            ..Inputs::default()
+        }
+    }
+
+    /// The `channels.status` payload. With `probe`, every enabled, configured bot is asked who
+    /// it is (Telegram `getMe`, Discord `GET /users/@me`), each bounded by `timeout`.
+    pub async fn status(&self, probe: bool, timeout: Duration) -> Value {
+        let mut inputs = self.inputs();
         if probe {
-            for a in accounts.iter().filter(|a| a.enabled) {
+            for a in inputs.telegram.iter().filter(|a| a.enabled) {
                 let Some(token) = a.token.clone() else {
                     continue;
                 };
@@ -218,27 +266,23 @@ impl ChannelManager {
                     continue;
                 };
                 let api = BotApi::new(http, &self.api_root(), token);
-                probes.insert(
+                inputs.telegram_probes.insert(
                     a.account_id.clone(),
                     crate::status::probe(&api, timeout).await,
                 );
             }
+            inputs.discord_probes = self.discord_probes(&inputs.discord, timeout).await;
         }
-        crate::status::channels_status(&self.shared.config(), &accounts, &self.live(), &probes)
+        crate::status::channels_status(&self.shared.config(), &inputs)
     }
 
     /// `{channels, channelOrder, channelLabels}` for the health snapshot.
     pub fn health(&self) -> Value {
-        let accounts = self
-            .accounts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        crate::status::health(&self.shared.config(), &accounts, &self.live())
+        crate::status::health(&self.shared.config(), &self.inputs())
     }
 
-    /// Deliver `text` to `to` on `channel` (`None`: the one configured channel). Returns the
-    /// `send` result (`{runId, messageId, channel, chatId}`).
+    /// Deliver `text` to `to` on `channel` (`None`: the configured channel, Telegram when both
+    /// are). Returns the `send` result (`{runId, messageId, channel, …}`).
     pub async fn send(
         &self,
         channel: Option<&str>,
@@ -250,10 +294,16 @@ impl ChannelManager {
         let channel = channel
             .map(|c| c.trim().to_lowercase())
             .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| "telegram".to_string());
+            .unwrap_or_else(|| self.default_channel().to_string());
         match channel.as_str() {
             "telegram" => {}
-            "discord" | "whatsapp" => return Err(ChannelError::Unsupported(channel)),
+            "discord" => {
+                if text.trim().is_empty() {
+                    return Err(ChannelError::EmptyMessage);
+                }
+                return self.send_discord(account, to, text, run_id).await;
+            }
+            "whatsapp" => return Err(ChannelError::Unsupported(channel)),
             _ => return Err(ChannelError::UnknownChannel(channel)),
         }
         if text.trim().is_empty() {
@@ -269,6 +319,19 @@ impl ChannelManager {
             .await
             .map_err(ChannelError::Api)?;
         Ok(telegram::send_result(run_id, &chat_id, message_id))
+    }
+
+    /// The channel `send` uses when none is named: Discord when it is the only one configured.
+    fn default_channel(&self) -> &'static str {
+        let cfg = self.shared.config();
+        let ch = cfg.channels.as_ref();
+        match (
+            ch.is_some_and(|c| c.telegram.is_some()),
+            ch.is_some_and(|c| c.discord.is_some()),
+        ) {
+            (false, true) => "discord",
+            _ => "telegram",
+        }
     }
 
     /// A configured account that is not polling (sending needs only the token).
@@ -300,7 +363,11 @@ impl ChannelManager {
 
 /// `123`, `-100123`, `telegram:123`, `tg:group:-100123`, `-100123:topic:7`, `@channel`.
 fn parse_target(raw: &str) -> Result<(String, Option<i64>), ChannelError> {
-    let invalid = || ChannelError::InvalidTarget(raw.to_string());
+    let invalid = || ChannelError::InvalidTarget {
+        channel: "telegram",
+        target: raw.to_string(),
+        hint: "use a chat id (123456789, -1001234567890), telegram:<id>, <chatId>:topic:<threadId> or @channelname",
+    };
     let mut t = telegram::access::strip_prefix(raw.trim());
     for p in ["group:", "user:", "chat:"] {
         if t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)) {

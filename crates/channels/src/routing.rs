@@ -1,9 +1,11 @@
 //! Which agent answers an inbound message, and in which session.
 //!
 //! Agents come from `bindings[]` (first match per tier; tiers in order: exact peer, parent peer
-//! (a forum topic's group), peer wildcard, exact account, channel-wide `accountId: "*"`), else
-//! the default agent. Session keys follow `session.dmScope` for DMs (default: the agent's main
-//! session) and `agent:<id>:<channel>:group:<chatId>[:topic:<topicId>]` for groups.
+//! (a forum topic's group, a thread's channel), peer wildcard, guild + roles, guild, exact
+//! account, channel-wide `accountId: "*"`), else the default agent. A binding counts only when
+//! every constraint it states holds. Session keys follow `session.dmScope` for DMs (default: the
+//! agent's main session), `agent:<id>:<channel>:group:<chatId>[:topic:<topicId>]` for groups and
+//! `agent:<id>:<channel>:channel:<channelId>` for guild channels.
 
 use openclaw_config::OpenClawConfig;
 use openclaw_config::schema::{Binding, DmScope as ConfigDmScope};
@@ -51,6 +53,28 @@ pub struct Route {
     pub session_key: String,
 }
 
+/// A guild channel (or a thread in one) on channels that have them (Discord): bindings may
+/// match the channel (`peer: {kind: "channel"}`), the thread's parent channel, the guild
+/// (`guildId`) and the sender's roles (`roles`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelPeer {
+    pub channel_id: String,
+    /// The parent channel of a thread.
+    pub parent_id: Option<String>,
+    pub guild_id: Option<String>,
+    /// The sender's role ids in the guild.
+    pub roles: Vec<String>,
+}
+
+/// What bindings are matched against.
+struct Target<'a> {
+    kind: &'static str,
+    id: String,
+    parent: Option<(&'static str, String)>,
+    guild_id: Option<&'a str>,
+    roles: &'a [String],
+}
+
 /// Pick the agent for `peer` on `channel`/`account_id`.
 pub fn resolve_agent<'a>(
     cfg: &'a OpenClawConfig,
@@ -59,6 +83,58 @@ pub fn resolve_agent<'a>(
     account_id: &str,
     peer: &Peer,
 ) -> (String, Option<&'a Binding>) {
+    let parent = match peer {
+        Peer::Group {
+            chat_id,
+            topic: Some(_),
+        } => Some(("group", chat_id.to_lowercase())),
+        _ => None,
+    };
+    let target = Target {
+        kind: peer.kind(),
+        id: peer.binding_id().to_lowercase(),
+        parent,
+        guild_id: None,
+        roles: &[],
+    };
+    resolve_target(cfg, default_agent, channel, account_id, &target)
+}
+
+/// Pick the agent for a guild channel message on `channel`/`account_id`.
+pub fn resolve_channel_agent<'a>(
+    cfg: &'a OpenClawConfig,
+    default_agent: &str,
+    channel: &str,
+    account_id: &str,
+    peer: &ChannelPeer,
+) -> (String, Option<&'a Binding>) {
+    let target = Target {
+        kind: "channel",
+        id: peer.channel_id.trim().to_lowercase(),
+        parent: peer
+            .parent_id
+            .as_ref()
+            .map(|p| ("channel", p.trim().to_lowercase())),
+        guild_id: peer.guild_id.as_deref(),
+        roles: &peer.roles,
+    };
+    resolve_target(cfg, default_agent, channel, account_id, &target)
+}
+
+/// `agent:<id>:<channel>:channel:<channelId>`: a guild channel's session. A thread is a channel
+/// of its own and gets its own session (the baseline keys threads by their channel id).
+pub fn channel_session_key(agent_id: &str, channel: &str, channel_id: &str) -> String {
+    session_key::group_session_key(agent_id, channel, PeerKind::Channel, channel_id)
+}
+
+fn resolve_target<'a>(
+    cfg: &'a OpenClawConfig,
+    default_agent: &str,
+    channel: &str,
+    account_id: &str,
+    target: &Target<'_>,
+) -> (String, Option<&'a Binding>) {
+    // A binding applies only when every constraint it states holds.
     let bindings: Vec<&Binding> = cfg
         .bindings
         .iter()
@@ -70,9 +146,13 @@ pub fn resolve_agent<'a>(
                     .as_deref()
                     .is_some_and(|c| c.trim().eq_ignore_ascii_case(channel))
                     && account_matches(m.account_id.as_deref(), account_id)
-                    && m.guild_id.is_none()
+                    && m.guild_id
+                        .as_deref()
+                        .is_none_or(|g| target.guild_id.is_some_and(|t| t == g.trim()))
                     && m.team_id.is_none()
-                    && m.roles.as_ref().is_none_or(Vec::is_empty)
+                    && m.roles.as_ref().is_none_or(|want| {
+                        want.is_empty() || want.iter().any(|r| target.roles.contains(r))
+                    })
             })
         })
         .collect();
@@ -81,35 +161,43 @@ pub fn resolve_agent<'a>(
             let kind = match p.kind.as_deref().map(str::to_lowercase).as_deref() {
                 Some("dm") | Some("direct") | None => "direct",
                 Some("group") => "group",
+                Some("channel") => "channel",
                 Some(_) => "other",
             };
             (kind, p.id.clone().unwrap_or_default().trim().to_lowercase())
         })
     };
-    let id = peer.binding_id().to_lowercase();
-    let parent = match peer {
-        Peer::Group {
-            chat_id,
-            topic: Some(_),
-        } => Some(chat_id.to_lowercase()),
-        _ => None,
+    let guild_of = |b: &Binding| {
+        b.match_
+            .as_ref()
+            .and_then(|m| m.guild_id.as_ref())
+            .is_some()
     };
-    let tiers: [&dyn Fn(&Binding) -> bool; 5] = [
-        &|b| peer_of(b).is_some_and(|(k, i)| k == peer.kind() && i == id),
+    let has_roles = |b: &Binding| {
+        b.match_
+            .as_ref()
+            .and_then(|m| m.roles.as_ref())
+            .is_some_and(|r| !r.is_empty())
+    };
+    let wide = |b: &Binding| {
+        b.match_
+            .as_ref()
+            .and_then(|m| m.account_id.as_deref())
+            .is_some_and(|a| a.trim() == "*")
+    };
+    let tiers: [&dyn Fn(&Binding) -> bool; 7] = [
+        &|b| peer_of(b).is_some_and(|(k, i)| k == target.kind && i == target.id),
         &|b| {
-            parent
+            target
+                .parent
                 .as_ref()
-                .is_some_and(|p| peer_of(b).is_some_and(|(k, i)| k == "group" && i == *p))
+                .is_some_and(|(pk, p)| peer_of(b).is_some_and(|(k, i)| k == *pk && i == *p))
         },
-        &|b| peer_of(b).is_some_and(|(k, i)| k == peer.kind() && i == "*"),
-        &|b| {
-            peer_of(b).is_none()
-                && b.match_
-                    .as_ref()
-                    .and_then(|m| m.account_id.as_deref())
-                    .is_none_or(|a| a.trim() != "*")
-        },
-        &|b| peer_of(b).is_none(),
+        &|b| peer_of(b).is_some_and(|(k, i)| k == target.kind && i == "*"),
+        &|b| peer_of(b).is_none() && guild_of(b) && has_roles(b),
+        &|b| peer_of(b).is_none() && guild_of(b) && !has_roles(b),
+        &|b| peer_of(b).is_none() && !guild_of(b) && !has_roles(b) && !wide(b),
+        &|b| peer_of(b).is_none() && !guild_of(b) && !has_roles(b),
     ];
     for tier in tiers {
         if let Some(b) = bindings.iter().find(|b| tier(b)) {
@@ -296,5 +384,39 @@ mod tests {
             key(&c, "work", Peer::Direct("43".into())),
             ("work".into(), "agent:work:main".into())
         );
+    }
+
+    #[test]
+    fn guild_channels_threads_and_guild_bindings() {
+        let c = cfg(
+            r#"{ agents: { list: [{ id: "main", default: true }, { id: "ops" }, { id: "guild" }, { id: "mods" }] },
+                 bindings: [
+                   { agentId: "mods", match: { channel: "discord", guildId: "9", roles: ["77"] } },
+                   { agentId: "guild", match: { channel: "discord", guildId: "9" } },
+                   { agentId: "ops", match: { channel: "discord", peer: { kind: "channel", id: "100" } } },
+                 ] }"#,
+        );
+        let peer = |ch: &str, parent: Option<&str>, guild: &str, roles: &[&str]| ChannelPeer {
+            channel_id: ch.into(),
+            parent_id: parent.map(Into::into),
+            guild_id: Some(guild.into()),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        let agent = |p: &ChannelPeer| resolve_channel_agent(&c, "main", "discord", "default", p).0;
+        assert_eq!(agent(&peer("100", None, "9", &[])), "ops");
+        assert_eq!(
+            agent(&peer("555", Some("100"), "9", &[])),
+            "ops",
+            "a thread inherits"
+        );
+        assert_eq!(agent(&peer("200", None, "9", &["77"])), "mods");
+        assert_eq!(agent(&peer("200", None, "9", &[])), "guild");
+        assert_eq!(agent(&peer("200", None, "8", &[])), "main");
+        assert_eq!(
+            channel_session_key("main", "discord", "100"),
+            "agent:main:discord:channel:100"
+        );
+        // Telegram never matches guild bindings.
+        assert_eq!(key(&c, "default", Peer::Direct("1".into())).0, "main");
     }
 }

@@ -10,7 +10,20 @@ use openclaw_config::OpenClawConfig;
 use openclaw_protocol::now_ms;
 use serde_json::{Map, Value, json};
 
-use crate::telegram::{AccountStatus, BotApi, TelegramAccount};
+use crate::discord::{self, DiscordAccount};
+use crate::telegram::{self, BotApi, TelegramAccount};
+
+/// What the payloads are built from: the accounts of the last config, the running transports'
+/// live state, and probe results (both keyed by account id).
+#[derive(Default)]
+pub struct Inputs {
+    pub telegram: Vec<TelegramAccount>,
+    pub telegram_live: HashMap<String, telegram::AccountStatus>,
+    pub telegram_probes: HashMap<String, Value>,
+    pub discord: Vec<DiscordAccount>,
+    pub discord_live: HashMap<String, discord::AccountStatus>,
+    pub discord_probes: HashMap<String, Value>,
+}
 
 /// `(id, label, detailLabel, systemImage)` of the channels this build knows.
 const META: [(&str, &str, &str, Option<&str>); 3] = [
@@ -60,7 +73,7 @@ fn configured_channels(cfg: &OpenClawConfig) -> Vec<&'static str> {
 
 fn telegram_snapshot(
     a: &TelegramAccount,
-    live: Option<&AccountStatus>,
+    live: Option<&telegram::AccountStatus>,
     probe: Option<&Value>,
 ) -> Value {
     let l = live.cloned().unwrap_or_default();
@@ -99,20 +112,61 @@ fn telegram_snapshot(
     v
 }
 
-fn other_snapshot(cfg: &OpenClawConfig, id: &str) -> Value {
-    let ch = cfg.channels.as_ref();
-    let (enabled, configured) = match id {
-        "discord" => ch
-            .and_then(|c| c.discord.as_ref())
-            .map(|d| (d.enabled != Some(false), d.token.is_some()))
-            .unwrap_or((false, false)),
-        _ => ch
-            .and_then(|c| c.whatsapp.as_ref())
-            .map(|w| (w.enabled != Some(false), false))
-            .unwrap_or((false, false)),
-    };
+fn discord_snapshot(
+    a: &DiscordAccount,
+    live: Option<&discord::AccountStatus>,
+    probe: Option<&Value>,
+) -> Value {
+    let l = live.cloned().unwrap_or_default();
+    let mut last_error = l.last_error.clone();
+    if last_error.is_none() && a.enabled {
+        last_error = a.config_error.clone();
+    }
+    let allow_unmentioned = a.settings.guilds.values().any(|g| {
+        g.require_mention == Some(false)
+            || g.channels
+                .values()
+                .any(|c| c.require_mention == Some(false))
+    });
+    let mut v = json!({
+        "accountId": a.account_id,
+        "name": a.name,
+        "enabled": a.enabled,
+        "configured": a.configured(),
+        "tokenSource": a.token_source.as_str(),
+        "running": l.running,
+        "connected": l.connected,
+        "lastStartAt": l.last_start_at,
+        "lastStopAt": l.last_stop_at,
+        "lastError": last_error,
+        "lastConnectedAt": l.last_connected_at,
+        "reconnects": l.reconnects,
+        "allowUnmentionedGroups": allow_unmentioned,
+        "lastInboundAt": l.last_inbound_at,
+        "lastOutboundAt": l.last_outbound_at,
+    });
+    if let Some(bot) = &l.bot {
+        v["bot"] = json!({"id": bot.id, "username": bot.username});
+    }
+    if let Some(app) = &l.application_id {
+        v["application"] = json!({"id": app});
+    }
+    if let Some(p) = probe {
+        v["probe"] = p.clone();
+        v["lastProbeAt"] = json!(now_ms());
+    }
+    v
+}
+
+/// A channel this build has no transport for.
+fn other_snapshot(cfg: &OpenClawConfig) -> Value {
+    let enabled = cfg
+        .channels
+        .as_ref()
+        .and_then(|c| c.whatsapp.as_ref())
+        .is_some_and(|w| w.enabled != Some(false));
     json!({
-        "accountId": "default", "enabled": enabled, "configured": configured,
+        "accountId": "default", "enabled": enabled, "configured": false,
         "running": false, "lastStartAt": null, "lastStopAt": null, "lastError": NO_TRANSPORT,
     })
 }
@@ -126,36 +180,48 @@ fn summary(id: &str, snapshot: &Value) -> Value {
         "lastStopAt": pick("lastStopAt"),
         "lastError": pick("lastError"),
     });
-    if id == "telegram" {
+    if id == "telegram" || id == "discord" {
         s["tokenSource"] = snapshot
             .get("tokenSource")
             .cloned()
             .unwrap_or(json!("none"));
-        s["mode"] = pick("mode");
+        if id == "telegram" {
+            s["mode"] = pick("mode");
+        }
         s["probe"] = pick("probe");
         s["lastProbeAt"] = pick("lastProbeAt");
     }
     s
 }
 
-fn accounts_by_channel(
-    cfg: &OpenClawConfig,
-    telegram: &[TelegramAccount],
-    live: &HashMap<String, AccountStatus>,
-    probes: &HashMap<String, Value>,
-) -> Vec<(&'static str, Vec<Value>)> {
+fn accounts_by_channel(cfg: &OpenClawConfig, inputs: &Inputs) -> Vec<(&'static str, Vec<Value>)> {
     configured_channels(cfg)
         .into_iter()
         .map(|id| {
-            let snaps = if id == "telegram" {
-                telegram
+            let snaps = match id {
+                "telegram" => inputs
+                    .telegram
                     .iter()
                     .map(|a| {
-                        telegram_snapshot(a, live.get(&a.account_id), probes.get(&a.account_id))
+                        telegram_snapshot(
+                            a,
+                            inputs.telegram_live.get(&a.account_id),
+                            inputs.telegram_probes.get(&a.account_id),
+                        )
                     })
-                    .collect()
-            } else {
-                vec![other_snapshot(cfg, id)]
+                    .collect(),
+                "discord" => inputs
+                    .discord
+                    .iter()
+                    .map(|a| {
+                        discord_snapshot(
+                            a,
+                            inputs.discord_live.get(&a.account_id),
+                            inputs.discord_probes.get(&a.account_id),
+                        )
+                    })
+                    .collect(),
+                _ => vec![other_snapshot(cfg)],
             };
             (id, snaps)
         })
@@ -163,13 +229,8 @@ fn accounts_by_channel(
 }
 
 /// The `channels.status` payload.
-pub fn channels_status(
-    cfg: &OpenClawConfig,
-    telegram: &[TelegramAccount],
-    live: &HashMap<String, AccountStatus>,
-    probes: &HashMap<String, Value>,
-) -> Value {
-    let per = accounts_by_channel(cfg, telegram, live, probes);
+pub fn channels_status(cfg: &OpenClawConfig, inputs: &Inputs) -> Value {
+    let per = accounts_by_channel(cfg, inputs);
     let mut order = Vec::new();
     let mut labels = Map::new();
     let mut details = Map::new();
@@ -215,12 +276,8 @@ pub fn channels_status(
 }
 
 /// `{channels, channelOrder, channelLabels}` of the health snapshot.
-pub fn health(
-    cfg: &OpenClawConfig,
-    telegram: &[TelegramAccount],
-    live: &HashMap<String, AccountStatus>,
-) -> Value {
-    let full = channels_status(cfg, telegram, live, &HashMap::new());
+pub fn health(cfg: &OpenClawConfig, inputs: &Inputs) -> Value {
+    let full = channels_status(cfg, inputs);
     json!({
         "channels": full["channels"],
         "channelOrder": full["channelOrder"],
@@ -235,12 +292,7 @@ mod tests {
 
     #[test]
     fn empty_config_matches_the_recorded_frame() {
-        let v = channels_status(
-            &OpenClawConfig::default(),
-            &[],
-            &HashMap::new(),
-            &HashMap::new(),
-        );
+        let v = channels_status(&OpenClawConfig::default(), &Inputs::default());
         let mut v = v;
         v["ts"] = json!(0);
         assert_eq!(

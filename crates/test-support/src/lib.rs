@@ -5,10 +5,14 @@
 //! traces (`pong: <text>`, `TOOL <name> <json>` → one tool call, then `tool said: <output>`) and
 //! inject faults per request index. [`fake_telegram`] is a Telegram Bot API server with the
 //! same wire format as the real one (long-polled `getUpdates`, recorded `sendMessage`s, the
-//! real HTML parse error on demand). Nothing here talks to the internet.
+//! real HTML parse error on demand). [`fake_discord`] is Discord's REST API and gateway
+//! WebSocket (HELLO, IDENTIFY/READY, heartbeats, RESUME with replay, close codes). Nothing here
+//! talks to the internet.
 
+pub mod fake_discord;
 pub mod fake_model;
 pub mod fake_telegram;
 
+pub use fake_discord::FakeDiscord;
 pub use fake_model::{Behavior, FakeAnthropic, FakeOpenAi, FakeServer, RecordedRequest, Script};
 pub use fake_telegram::{FakeTelegram, RecordedCall};

@@ -397,7 +397,7 @@ async fn send_status_and_reload() {
     assert_eq!(text(&sent[0]), "hello <b>there</b>");
     assert!(
         h.manager
-            .send(Some("discord"), None, "1", "x", "run-2")
+            .send(Some("whatsapp"), None, "1", "x", "run-2")
             .await
             .unwrap_err()
             .to_string()

@@ -3,8 +3,8 @@
 //! `add`/`remove` edit `channels.<id>` in the config (validated, atomic, like `config set`); a
 //! running gateway applies the change by itself. `status` asks the gateway (`channels.status`)
 //! and falls back to the config when no gateway answers. The gateway runs Telegram (long
-//! polling); Discord and WhatsApp have no transport in this build, which `status`, `add` and
-//! `login` say plainly instead of pretending.
+//! polling) and Discord (gateway WebSocket); WhatsApp has no transport in this build, which
+//! `status`, `add` and `login` say plainly instead of pretending.
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,7 @@ use crate::exit::CliError;
 fn transport_note(channel: &str) -> String {
     match channel {
         "telegram" => "the gateway runs it (long polling); a running gateway picks the change up by itself. DM the bot, then approve the sender: openclaw pairing approve telegram <code>".to_string(),
+        "discord" => "the gateway runs it (gateway WebSocket; enable Message Content Intent in the Discord Developer Portal); a running gateway picks the change up by itself. DM the bot, then approve the sender: openclaw pairing approve discord <code>. Guild channels answer once listed in channels.discord.guilds".to_string(),
         other => format!(
             "openclaw-rs has no {other} transport yet: the config is stored and validated, but no messages are exchanged"
         ),
@@ -268,17 +269,22 @@ fn config_status(ctx: &Ctx, json_out: bool) -> Result<(), CliError> {
             }
             let enabled = c.get("enabled").and_then(Value::as_bool).unwrap_or(true);
             let mut row = json!({"channel": id, "configured": true, "enabled": enabled, "running": false, "note": transport_note(id)});
+            let channels = cfg.config.channels.as_ref();
             if id == "telegram" {
-                let tg = cfg
-                    .config
-                    .channels
-                    .as_ref()
-                    .and_then(|c| c.telegram.as_ref());
+                let tg = channels.and_then(|c| c.telegram.as_ref());
                 let accounts =
                     openclaw_channels::telegram::resolve_accounts(tg, &ctx.env, &ctx.paths);
                 row["accounts"] = accounts
                     .iter()
                     .map(|a| json!({"accountId": a.account_id, "enabled": a.enabled, "configured": a.configured(), "tokenSource": a.token_source.as_str()}))
+                    .collect();
+            }
+            if id == "discord" {
+                let dc = channels.and_then(|c| c.discord.as_ref());
+                let accounts = openclaw_channels::discord::resolve_accounts(dc, &ctx.env);
+                row["accounts"] = accounts
+                    .iter()
+                    .map(|a| json!({"accountId": a.account_id, "enabled": a.enabled, "configured": a.configured(), "tokenSource": a.token_source.as_str(), "error": a.config_error}))
                     .collect();
             }
             rows.push(row);
@@ -300,8 +306,12 @@ fn config_status(ctx: &Ctx, json_out: bool) -> Result<(), CliError> {
         match r["accounts"].as_array() {
             Some(accts) => {
                 for a in accts {
+                    let error = a["error"]
+                        .as_str()
+                        .map(|e| format!(", error:{e}"))
+                        .unwrap_or_default();
                     println!(
-                        "- {} {}: {}, {}, token:{}",
+                        "- {} {}: {}, {}, token:{}{error}",
                         label(ch),
                         a["accountId"].as_str().unwrap_or("default"),
                         if a["enabled"] == true {
@@ -330,6 +340,6 @@ fn config_status(ctx: &Ctx, json_out: bool) -> Result<(), CliError> {
             ),
         }
     }
-    println!("Start the gateway (`openclaw gateway`) to run Telegram.");
+    println!("Start the gateway (`openclaw gateway`) to run Telegram and Discord.");
     Ok(())
 }

@@ -10,7 +10,8 @@ use crate::cli::PairingCmd;
 use crate::context::{Ctx, print_json};
 use crate::exit::CliError;
 
-/// Channels that pair DMs; `--notify` works for those with a transport in this build.
+/// Channels that pair DMs; `--notify` works for those with a transport in this build
+/// (Telegram, Discord).
 const PAIRING_CHANNELS: &[&str] = &[
     "telegram", "whatsapp", "discord", "signal", "imessage", "slack",
 ];
@@ -175,20 +176,29 @@ async fn notify_approved(
     channel: &str,
     approved: &openclaw_store::Approved,
 ) -> Result<(), String> {
-    if channel != "telegram" {
-        return Err(format!("openclaw-rs has no {channel} transport yet"));
-    }
     let cfg = ctx.load_config().map_err(|e| e.to_string())?;
     let account = approved.request.account_id();
-    openclaw_channels::telegram::send_once(
-        &cfg.config,
-        &ctx.env,
-        &ctx.paths,
-        Some(&account),
-        &approved.id,
-        openclaw_channels::telegram::PAIRING_APPROVED_MESSAGE,
-    )
-    .await
-    .map(|_| ())
+    match channel {
+        "telegram" => openclaw_channels::telegram::send_once(
+            &cfg.config,
+            &ctx.env,
+            &ctx.paths,
+            Some(&account),
+            &approved.id,
+            openclaw_channels::telegram::PAIRING_APPROVED_MESSAGE,
+        )
+        .await
+        .map(|_| ()),
+        "discord" => openclaw_channels::discord::send_once(
+            &cfg.config,
+            &ctx.env,
+            Some(&account),
+            &format!("user:{}", approved.id),
+            openclaw_channels::discord::PAIRING_APPROVED_MESSAGE,
+        )
+        .await
+        .map(|_| ()),
+        _ => return Err(format!("openclaw-rs has no {channel} transport yet")),
+    }
     .map_err(|e| e.to_string())
 }

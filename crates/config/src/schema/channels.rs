@@ -107,6 +107,21 @@ channel_struct! {
         pub max_lines_per_message: Option<u32>,
         pub voice: Option<serde_json::Value>,
         pub dangerously_allow_name_matching: Option<bool>,
+        // Accepted so upstream configs load; not acted on by this build.
+        pub pluralkit: Option<serde_json::Value>,
+        pub agent_components: Option<serde_json::Value>,
+        pub ui: Option<serde_json::Value>,
+        pub slash_command: Option<serde_json::Value>,
+        pub thread_bindings: Option<serde_json::Value>,
+        pub thread: Option<serde_json::Value>,
+        pub default_to: Option<String>,
+        pub ack_reaction_scope: Option<String>,
+        pub activity: Option<String>,
+        pub activity_type: Option<u8>,
+        pub activity_url: Option<String>,
+        pub status: Option<String>,
+        pub auto_presence: Option<serde_json::Value>,
+        pub health_monitor: Option<serde_json::Value>,
     }
 }
 

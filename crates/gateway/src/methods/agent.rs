@@ -194,7 +194,7 @@ pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: SendParams = parse(params)?;
     let Some(channels) = &ctx.state.services.channels else {
         return Err(MethodError::Unavailable(format!(
-            "cannot deliver to {:?}: this gateway runs no channel transports; configure channels.telegram (botToken) and start it with `openclaw gateway`",
+            "cannot deliver to {:?}: this gateway runs no channel transports; configure channels.telegram (botToken) or channels.discord (token) and start it with `openclaw gateway`",
             p.to
         )));
     };
@@ -217,11 +217,13 @@ pub async fn send(ctx: &CallCtx, params: Value) -> MethodResult {
 fn map_channel_err(e: openclaw_channels::ChannelError) -> MethodError {
     use openclaw_channels::ChannelError as E;
     match e {
-        E::UnknownChannel(_) | E::InvalidTarget(_) | E::EmptyMessage => {
+        E::UnknownChannel(_) | E::InvalidTarget { .. } | E::EmptyMessage => {
             MethodError::InvalidParams(e.to_string())
         }
-        E::Unsupported(_) | E::NotConfigured { .. } | E::Proxy(_) | E::Api(_) => {
-            MethodError::Unavailable(e.to_string())
-        }
+        E::Unsupported(_)
+        | E::NotConfigured { .. }
+        | E::Proxy(_)
+        | E::Api(_)
+        | E::DiscordApi(_) => MethodError::Unavailable(e.to_string()),
     }
 }

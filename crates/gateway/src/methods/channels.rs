@@ -13,7 +13,7 @@ struct StatusParams {
     timeout_ms: Option<u64>,
 }
 
-/// The transports' status; with `probe`, each configured bot is asked `getMe`.
+/// The transports' status; with `probe`, each configured bot is asked who it is.
 pub async fn status(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: StatusParams = parse(params)?;
     if let Some(channels) = &ctx.state.services.channels {
@@ -40,33 +40,43 @@ struct LogoutParams {
     account_id: Option<String>,
 }
 
-/// Telegram: remove the account's `botToken` from the config, which stops the bot (the
-/// baseline's logout). `envToken` says whether `TELEGRAM_BOT_TOKEN` still provides one.
+/// Where a channel keeps its bot token, and the env variable that can still provide one.
+fn token_key(channel: &str) -> Option<(&'static str, &'static str)> {
+    match channel {
+        "telegram" => Some(("botToken", "TELEGRAM_BOT_TOKEN")),
+        "discord" => Some(("token", "DISCORD_BOT_TOKEN")),
+        _ => None,
+    }
+}
+
+/// Telegram and Discord: remove the account's token from the config, which stops the bot (the
+/// baseline's logout). `envToken` says whether the channel's env variable still provides one.
 pub async fn logout(ctx: &CallCtx, params: Value) -> MethodResult {
     let p: LogoutParams = parse(params)?;
     let channel = p.channel.trim().to_lowercase();
-    if channel != "telegram" {
+    let Some((key, env_var)) = token_key(&channel) else {
         return Err(MethodError::InvalidParams(format!(
             "channel {channel} does not support logout on this gateway"
         )));
-    }
+    };
     let svc = ctx.state.services.config.clone().ok_or_else(|| {
         MethodError::Unavailable("config service is not running on this gateway".into())
     })?;
     let account =
         openclaw_store::session_key::normalize_account_id(p.account_id.as_deref().unwrap_or(""));
+    let is_default = account == openclaw_store::session_key::DEFAULT_ACCOUNT_ID;
     let snap = svc.snapshot();
-    let pointer = if account == openclaw_store::session_key::DEFAULT_ACCOUNT_ID {
-        "/channels/telegram/botToken".to_string()
+    let pointer = if is_default {
+        format!("/channels/{channel}/{key}")
     } else {
-        format!("/channels/telegram/accounts/{account}/botToken")
+        format!("/channels/{channel}/accounts/{account}/{key}")
     };
     let cleared = snap.parsed.pointer(&pointer).is_some();
     if cleared {
-        let patch = if account == openclaw_store::session_key::DEFAULT_ACCOUNT_ID {
-            json!({"channels": {"telegram": {"botToken": null}}})
+        let patch = if is_default {
+            json!({"channels": {channel.clone(): {key: null}}})
         } else {
-            json!({"channels": {"telegram": {"accounts": {account.clone(): {"botToken": null}}}}})
+            json!({"channels": {channel.clone(): {"accounts": {account.clone(): {key: null}}}}})
         };
         let w = svc
             .patch(patch.to_string(), Some(snap.hash.clone()))
@@ -74,11 +84,7 @@ pub async fn logout(ctx: &CallCtx, params: Value) -> MethodResult {
             .map_err(|e| MethodError::Shape(e.to_error()))?;
         announce(&ctx.state, &w);
     }
-    let env_token = account == openclaw_store::session_key::DEFAULT_ACCOUNT_ID
-        && svc
-            .env
-            .get("TELEGRAM_BOT_TOKEN")
-            .is_some_and(|t| !t.trim().is_empty());
+    let env_token = is_default && svc.env.get(env_var).is_some_and(|t| !t.trim().is_empty());
     Ok(json!({
         "channel": channel,
         "accountId": account,
