@@ -152,6 +152,8 @@ pub(crate) struct Inner {
     /// One sandbox manager for the process (one registry, one prune throttle); the gateway
     /// shares it with its `sandbox.*` methods.
     sandbox: OnceLock<Arc<openclaw_sandbox::SandboxManager>>,
+    /// The `browser` tool's browsers: they outlive turns, stop at shutdown or drop.
+    pub(crate) browsers: Arc<crate::tools::browser::BrowserService>,
     pub(crate) options: RuntimeOptions,
     me: Weak<Inner>,
 }
@@ -351,6 +353,7 @@ impl AgentRuntime {
             sink: OnceLock::new(),
             jobs: Mutex::new(HashMap::new()),
             sandbox: OnceLock::new(),
+            browsers: Arc::default(),
             options,
             me: me.clone(),
         });
@@ -371,6 +374,12 @@ impl AgentRuntime {
     /// The sandbox manager sandboxed turns use.
     pub fn sandbox_manager(&self) -> Arc<openclaw_sandbox::SandboxManager> {
         self.inner.sandbox_manager()
+    }
+
+    /// Stop every browser the `browser` tool launched (gateway shutdown); attached browsers
+    /// are only disconnected.
+    pub async fn shutdown_browsers(&self) {
+        self.inner.browsers.shutdown().await;
     }
 
     /// Swap in a new config snapshot (hot reload). Running turns finish on the old one.

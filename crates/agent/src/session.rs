@@ -561,6 +561,13 @@ impl Session {
             Ok(_) => {}
             Err(e) => tool_ctx = crate::sandbox_backend::refusing_tool_context(tool_ctx, e),
         }
+        tool_ctx.browser = Some(crate::tools::browser::BrowserAccess::for_session(
+            self.rt.browsers.clone(),
+            settings.browser.clone(),
+            &agent.sandbox,
+            || self.rt.sandbox_manager(),
+            &self.key,
+        ));
         let (text, user_blocks) =
             crate::media::for_turn(&self.rt, &agent, &self.key, &batch.media, text).await;
         let model_label = agent.primary.as_ref().map(|(p, m)| format!("{p}/{m}"));

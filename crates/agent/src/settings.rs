@@ -15,6 +15,7 @@ use openclaw_providers::ModelClient;
 use openclaw_store::{ResetMode, ResetRules};
 
 use crate::policy::{EffectivePolicy, ToolPolicyInput};
+use crate::tools::browser::BrowserSettings;
 use crate::tools::{ExecSettings, HostFsOptions, ToolRouter, builtin_tools};
 
 /// Default run timeout (`agents.defaults.timeoutSeconds`): 48 h.
@@ -202,6 +203,8 @@ pub struct RuntimeSettings {
     /// `session.store` with `{agentId}` unexpanded, when set.
     pub store_template: Option<String>,
     pub paths: Paths,
+    /// `browser.*` for the `browser` tool, or the config error (naming the key) it reports.
+    pub browser: Result<Arc<BrowserSettings>, String>,
 }
 
 impl RuntimeSettings {
@@ -353,6 +356,7 @@ impl RuntimeSettings {
             user_timezone: defaults.as_ref().and_then(|d| d.user_timezone.clone()),
             store_template: session.store.clone(),
             paths: paths.clone(),
+            browser: BrowserSettings::from_config(loaded.value.get("browser")).map(Arc::new),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod apply_patch;
 pub mod backend;
+pub mod browser;
 pub mod confined;
 pub mod edit;
 pub mod exec;
@@ -128,6 +129,8 @@ pub struct ToolContext {
     pub exec_settings: ExecSettings,
     /// Session operations for the `sessions_*` tools; `None` makes them report "unavailable".
     pub sessions: Option<Arc<dyn SessionsApi>>,
+    /// The browsers the `browser` tool may drive; `None` makes it report "unavailable".
+    pub browser: Option<browser::BrowserAccess>,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -137,6 +140,7 @@ impl std::fmt::Debug for ToolContext {
             .field("session_key", &self.session_key)
             .field("workspace", &self.workspace)
             .field("exec", &self.exec.name())
+            .field("browser", &self.browser)
             .finish_non_exhaustive()
     }
 }
@@ -194,6 +198,7 @@ impl ToolContext {
             jobs,
             exec_settings: ExecSettings::default(),
             sessions: None,
+            browser: None,
         })
     }
 
@@ -223,6 +228,7 @@ pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(sessions::SessionsSpawnTool),
         Arc::new(sessions::SessionStatusTool),
         Arc::new(sessions::AgentsListTool),
+        Arc::new(browser::BrowserTool),
     ]
 }
 

@@ -59,6 +59,7 @@ pub async fn start(
     let shutdown = state.shutdown.clone();
     let tick_state = state.clone();
     let channels = state.services.channels.clone();
+    let agent = state.services.agent.clone();
     let task = tokio::spawn(async move {
         let health = tokio::spawn(health_loop(tick_state.clone()));
         let watcher = tokio::spawn(crate::config_service::watch(tick_state));
@@ -73,6 +74,10 @@ pub async fn start(
         watcher.abort();
         if let Some(channels) = &channels {
             channels.shutdown().await;
+        }
+        // Browsers the `browser` tool launched must not outlive the gateway.
+        if let Some(agent) = &agent {
+            agent.shutdown_browsers().await;
         }
         result
     });

@@ -489,28 +489,49 @@ pub async fn wait_for_cdp(port: u16, timeout: Duration) -> Option<CdpVersion> {
     }
 }
 
-/// One `GET /json/version` on `127.0.0.1:port` (HTTP/1.0, `PROBE_TIMEOUT`); `None` unless 200.
+/// One `GET /json/version` on `127.0.0.1:port` (`PROBE_TIMEOUT`); `None` unless 200.
 pub async fn probe_cdp(port: u16) -> Option<CdpVersion> {
     let fetch = async {
         let mut stream = tokio::net::TcpStream::connect((PUBLISH_IP, port))
             .await
             .ok()?;
         // Chromium builds webSocketDebuggerUrl from the Host header, so this makes it point at
-        // the published port.
+        // the published port. It ignores HTTP/1.0 requests and keeps HTTP/1.1 connections open
+        // whatever the Connection header says, so the answer ends where its Content-Length
+        // says (or at EOF, for simpler servers).
         let req = format!(
-            "GET /json/version HTTP/1.0\r\nHost: {PUBLISH_IP}:{port}\r\nAccept: application/json\r\n\r\n"
+            "GET /json/version HTTP/1.1\r\nHost: {PUBLISH_IP}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
         );
         stream.write_all(req.as_bytes()).await.ok()?;
         let mut buf = Vec::new();
-        (&mut stream)
-            .take(MAX_PROBE_BYTES as u64)
-            .read_to_end(&mut buf)
-            .await
-            .ok()?;
+        let mut chunk = [0u8; 4096];
+        while buf.len() < MAX_PROBE_BYTES && !response_complete(&buf) {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
         Some(buf)
     };
     let raw = tokio::time::timeout(PROBE_TIMEOUT, fetch).await.ok()??;
     parse_version_response(&raw)
+}
+
+/// Whether `raw` holds a response head and its whole `Content-Length` body.
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let length = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    length.is_some_and(|len| raw.len() >= end + 4 + len)
 }
 
 /// A 200 answer to `/json/version` → its fields (a non-JSON body still counts as ready).

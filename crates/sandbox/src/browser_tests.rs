@@ -181,6 +181,22 @@ fn version_responses() {
     assert_eq!(parse_version_response(b"garbage"), None);
 }
 
+#[test]
+fn a_version_response_ends_at_its_content_length() {
+    // Chromium keeps the connection open, so the probe must stop at the body's end.
+    assert!(!response_complete(
+        b"HTTP/1.1 200 OK\r\nContent-Length:2\r\n"
+    ));
+    assert!(!response_complete(
+        b"HTTP/1.1 200 OK\r\nContent-Length:4\r\n\r\n{}"
+    ));
+    assert!(response_complete(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    ));
+    // Without a length the answer ends at EOF.
+    assert!(!response_complete(b"HTTP/1.0 200 OK\r\n\r\n{}"));
+}
+
 #[tokio::test]
 async fn readiness_gives_up_at_the_deadline() {
     // A bound-then-dropped port refuses connections.
@@ -214,7 +230,8 @@ async fn readiness_reads_a_local_cdp_answer() {
     let v = wait_for_cdp(port, Duration::from_secs(5)).await.unwrap();
     assert_eq!(v.browser.as_deref(), Some("Fake/1"));
     let req = server.await.unwrap();
-    assert!(req.starts_with("GET /json/version HTTP/1.0\r\n"), "{req}");
+    // HTTP/1.1: Chromium does not answer HTTP/1.0 requests.
+    assert!(req.starts_with("GET /json/version HTTP/1.1\r\n"), "{req}");
     assert!(
         req.contains(&format!("Host: 127.0.0.1:{port}\r\n")),
         "{req}"

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration suite.
 
 mod apply_patch;
+mod browser;
+mod browser_sandbox;
 mod escapes;
 mod exec;
 mod fs_tools;
