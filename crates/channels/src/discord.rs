@@ -21,7 +21,7 @@ mod monitor;
 mod outbound;
 pub mod types;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -38,6 +38,7 @@ pub(crate) use outbound::{send_result, send_to_target};
 
 use crate::Shared;
 use crate::pairing_allow::AllowFromCache;
+use crate::pending_history::PendingHistory;
 use types::Channel;
 
 /// What an approved sender is told (`openclaw pairing approve discord … --notify`).
@@ -105,14 +106,6 @@ pub struct AccountStatus {
     pub application_id: Option<String>,
 }
 
-/// Unmentioned guild messages kept as context, per channel.
-#[derive(Default)]
-struct History {
-    by_channel: HashMap<String, VecDeque<String>>,
-}
-
-/// At most this many channels keep pending history; beyond it the map is cleared.
-const HISTORY_CHANNELS_MAX: usize = 512;
 /// At most this many channels are remembered (names, thread parents); beyond it the cache is
 /// cleared and refilled on demand.
 const CHANNEL_CACHE_MAX: usize = 20_000;
@@ -133,7 +126,7 @@ pub(crate) struct Account {
     pub intents: u64,
     settings: RwLock<Arc<AccountSettings>>,
     status: Mutex<AccountStatus>,
-    history: Mutex<History>,
+    history: PendingHistory,
     directory: Mutex<Directory>,
     allow_cache: AllowFromCache,
     handled: AtomicU64,
@@ -156,7 +149,7 @@ impl Account {
             intents,
             settings: RwLock::new(Arc::new(settings)),
             status: Mutex::new(AccountStatus::default()),
-            history: Mutex::new(History::default()),
+            history: PendingHistory::default(),
             directory: Mutex::new(Directory::default()),
             allow_cache: AllowFromCache::new("discord", account_id),
             handled: AtomicU64::new(0),
@@ -210,26 +203,11 @@ impl Account {
 
     /// Remember an unmentioned guild message (`limit` 0 keeps nothing).
     fn push_history(&self, channel: &str, line: String, limit: usize) {
-        if limit == 0 {
-            return;
-        }
-        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        if !h.by_channel.contains_key(channel) && h.by_channel.len() >= HISTORY_CHANNELS_MAX {
-            h.by_channel.clear();
-        }
-        let q = h.by_channel.entry(channel.to_string()).or_default();
-        q.push_back(line);
-        while q.len() > limit {
-            q.pop_front();
-        }
+        self.history.push(channel, line, limit);
     }
 
     fn take_history(&self, channel: &str) -> Vec<String> {
-        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        h.by_channel
-            .remove(channel)
-            .map(|q| q.into_iter().collect())
-            .unwrap_or_default()
+        self.history.take(channel)
     }
 
     fn directory<R>(&self, f: impl FnOnce(&mut Directory) -> R) -> R {

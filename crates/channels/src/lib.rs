@@ -15,6 +15,7 @@ pub mod discord;
 mod manager;
 pub mod mentions;
 mod pairing_allow;
+mod pending_history;
 pub mod routing;
 mod status;
 pub mod telegram;

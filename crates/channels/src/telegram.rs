@@ -19,10 +19,8 @@ mod media;
 mod monitor;
 pub mod types;
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
 
 use openclaw_protocol::now_ms;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +33,8 @@ pub(crate) use inbound::{send_reply as send_reply_text, send_result};
 pub(crate) use monitor::run as monitor_run;
 
 use crate::Shared;
+use crate::pairing_allow::AllowFromCache;
+use crate::pending_history::PendingHistory;
 
 /// Text of the DM an unknown sender gets (the baseline's wording).
 pub fn pairing_reply(sender_id: &str, code: &str) -> String {
@@ -119,29 +119,14 @@ pub struct AccountStatus {
     pub bot: Option<User>,
 }
 
-/// The approved senders of the pairing store, re-read when their files change.
-struct AllowCache {
-    stamp: Vec<Option<(SystemTime, u64)>>,
-    entries: Vec<String>,
-}
-
-/// Unmentioned group messages kept as context, per group or topic.
-#[derive(Default)]
-struct History {
-    by_peer: HashMap<String, VecDeque<String>>,
-}
-
-/// At most this many groups keep pending history; beyond it the map is cleared.
-const HISTORY_GROUPS_MAX: usize = 512;
-
 /// One running bot account.
 pub(crate) struct Account {
     pub account_id: String,
     pub api: BotApi,
     settings: RwLock<Arc<AccountSettings>>,
     status: Mutex<AccountStatus>,
-    history: Mutex<History>,
-    allow_cache: Mutex<Option<AllowCache>>,
+    history: PendingHistory,
+    allow_cache: AllowFromCache,
     handled: AtomicU64,
     pub shared: Arc<Shared>,
     pub cancel: CancellationToken,
@@ -160,8 +145,8 @@ impl Account {
             api,
             settings: RwLock::new(Arc::new(settings)),
             status: Mutex::new(AccountStatus::default()),
-            history: Mutex::new(History::default()),
-            allow_cache: Mutex::new(None),
+            history: PendingHistory::default(),
+            allow_cache: AllowFromCache::new("telegram", account_id),
             handled: AtomicU64::new(0),
             shared,
             cancel,
@@ -213,65 +198,15 @@ impl Account {
 
     /// Remember an unmentioned group message (`limit` 0 keeps nothing).
     fn push_history(&self, peer: &str, line: String, limit: usize) {
-        if limit == 0 {
-            return;
-        }
-        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        if !h.by_peer.contains_key(peer) && h.by_peer.len() >= HISTORY_GROUPS_MAX {
-            h.by_peer.clear();
-        }
-        let q = h.by_peer.entry(peer.to_string()).or_default();
-        q.push_back(line);
-        while q.len() > limit {
-            q.pop_front();
-        }
+        self.history.push(peer, line, limit);
     }
 
     fn take_history(&self, peer: &str) -> Vec<String> {
-        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        h.by_peer
-            .remove(peer)
-            .map(|q| q.into_iter().collect())
-            .unwrap_or_default()
+        self.history.take(peer)
     }
 
     /// Approved senders from the pairing store; read again only when the files changed.
-    /// Unreadable files count as empty (fail closed) and are logged.
-    async fn store_allow_from(self: &Arc<Self>) -> Vec<String> {
-        let me = self.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let files = me
-                .shared
-                .pairing
-                .allow_from_files("telegram", &me.account_id)
-                .unwrap_or_default();
-            let stamp: Vec<Option<(SystemTime, u64)>> = files
-                .iter()
-                .map(|f| {
-                    let m = std::fs::metadata(f).ok()?;
-                    Some((m.modified().ok()?, m.len()))
-                })
-                .collect();
-            let mut cache = me.allow_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = cache.as_ref()
-                && c.stamp == stamp
-            {
-                return c.entries.clone();
-            }
-            let entries = match me.shared.pairing.read_allow_from("telegram", &me.account_id) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::warn!(error = %e, "telegram: cannot read the pairing allowlist; treating it as empty");
-                    Vec::new()
-                }
-            };
-            *cache = Some(AllowCache {
-                stamp,
-                entries: entries.clone(),
-            });
-            entries
-        })
-        .await;
-        read.unwrap_or_default()
+    async fn store_allow_from(&self) -> Vec<String> {
+        self.allow_cache.read(&self.shared.pairing).await
     }
 }
