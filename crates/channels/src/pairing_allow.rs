@@ -73,6 +73,45 @@ impl AllowFromCache {
     }
 }
 
+/// Record a pairing request from `sender` (on the blocking pool: the store takes file locks).
+/// Returns the code to send back, or `None` when nothing should be sent: the sender already has
+/// a pending request, the store refused (3 pending), or the store failed (logged).
+pub(crate) async fn new_pairing_code(
+    store: &ChannelPairingStore,
+    channel: &'static str,
+    sender: &str,
+    account_id: &str,
+    meta: serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    let store = store.clone();
+    let (sender, account) = (sender.to_string(), account_id.to_string());
+    let upserted = tokio::task::spawn_blocking(move || {
+        store.upsert(channel, &sender, &account, meta, chrono::Utc::now())
+    })
+    .await;
+    let upserted = match upserted {
+        Ok(Ok(u)) => u,
+        Ok(Err(e)) => {
+            tracing::warn!(channel, error = %e, "cannot record a pairing request");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(channel, error = %e, "pairing request task failed");
+            return None;
+        }
+    };
+    if !upserted.created {
+        if upserted.code.is_empty() {
+            tracing::info!(
+                channel,
+                "pairing request ignored (3 requests already pending; approve or let them expire)"
+            );
+        }
+        return None;
+    }
+    Some(upserted.code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ use super::account::AllowBots;
 use super::outbound::{send_plain, send_reply};
 use super::types::{Message, USER_MESSAGE_TYPES, channel_type};
 use super::{Account, pairing_reply};
+use crate::pairing_allow::new_pairing_code;
 use crate::routing::{self, ChannelPeer, Peer};
 
 /// Longest wait for a run's end (the run has its own, shorter timeout).
@@ -208,35 +209,19 @@ async fn issue_pairing_code(acct: &Arc<Account>, msg: &Message) {
     let mut meta = Map::new();
     meta.insert("tag".into(), Value::String(msg.author.tag()));
     meta.insert("name".into(), Value::String(msg.author.username.clone()));
-    let store = acct.shared.pairing.clone();
-    let account = acct.account_id.clone();
-    let id = msg.author.id.clone();
-    let upserted = tokio::task::spawn_blocking(move || {
-        store.upsert("discord", &id, &account, meta, chrono::Utc::now())
-    })
-    .await;
-    let upserted = match upserted {
-        Ok(Ok(u)) => u,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "discord: cannot record a pairing request");
-            return;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "discord: pairing request task failed");
-            return;
-        }
-    };
-    if !upserted.created {
-        if upserted.code.is_empty() {
-            tracing::info!(
-                sender = %msg.author.id,
-                "discord: pairing request ignored (3 requests already pending; approve or let them expire)"
-            );
-        }
+    let Some(code) = new_pairing_code(
+        &acct.shared.pairing,
+        "discord",
+        &msg.author.id,
+        &acct.account_id,
+        meta,
+    )
+    .await
+    else {
         return;
-    }
+    };
     tracing::info!(sender = %msg.author.id, tag = %msg.author.tag(), "discord pairing request");
-    let text = pairing_reply(&msg.author.id, &upserted.code);
+    let text = pairing_reply(&msg.author.id, &code);
     if let Err(e) = send_plain(acct, &msg.channel_id, &text).await {
         tracing::warn!(error = %e, "discord: cannot send the pairing code");
     }

@@ -18,6 +18,7 @@ use super::media::{self, Fetched};
 use super::types::Message;
 use super::{Account, pairing_reply};
 use crate::mentions;
+use crate::pairing_allow::new_pairing_code;
 use crate::routing::{self, Peer};
 
 /// Longest wait for a run's end (the run has its own, shorter timeout).
@@ -181,40 +182,24 @@ async fn issue_pairing_code(acct: &Arc<Account>, msg: &Message, sender: i64) {
             }
         }
     }
-    let store = acct.shared.pairing.clone();
-    let account = acct.account_id.clone();
-    let id = sender.to_string();
-    let upserted = tokio::task::spawn_blocking(move || {
-        store.upsert("telegram", &id, &account, meta, chrono::Utc::now())
-    })
-    .await;
-    let upserted = match upserted {
-        Ok(Ok(u)) => u,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "telegram: cannot record a pairing request");
-            return;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "telegram: pairing request task failed");
-            return;
-        }
-    };
-    if !upserted.created {
-        if upserted.code.is_empty() {
-            tracing::info!(
-                chat = msg.chat.id,
-                "telegram: pairing request ignored (3 requests already pending; approve or let them expire)"
-            );
-        }
+    let Some(code) = new_pairing_code(
+        &acct.shared.pairing,
+        "telegram",
+        &sender.to_string(),
+        &acct.account_id,
+        meta,
+    )
+    .await
+    else {
         return;
-    }
+    };
     tracing::info!(
         chat = msg.chat.id,
         sender,
         username = ?msg.from.as_ref().and_then(|u| u.username.clone()),
         "telegram pairing request"
     );
-    let text = pairing_reply(&sender.to_string(), &upserted.code);
+    let text = pairing_reply(&sender.to_string(), &code);
     if let Err(e) = send_plain(acct, &msg.chat.id.to_string(), None, &text).await {
         tracing::warn!(error = %e, "telegram: cannot send the pairing code");
     }
